@@ -1,0 +1,50 @@
+import { Arg, Authorized, Field, ID, InputType, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import type { AuthContext } from '../platform/context/auth-context';
+import { CurrentAuth } from '../platform/graphql/context';
+import { Company } from './company.entity';
+import type { CompanyService } from './company.service';
+
+export const COMPANY_WRITERS = ['admin', 'manager', 'integration'];
+
+@InputType({ description: 'A new CRM account.' })
+export class CreateCompanyInput {
+  @Field({ description: 'Display name, 1-200 characters.' })
+  name!: string;
+
+  @Field(() => String, { nullable: true, description: 'Primary domain, e.g. `acme.example`.' })
+  domain?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Identifier in the source system.' })
+  externalId?: string | null;
+
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Free-form attributes, at most 16 KB as JSON.' })
+  attributes?: Record<string, unknown>;
+}
+
+@Resolver(() => Company)
+export class CompanyResolver {
+  constructor(private readonly service: CompanyService) {}
+
+  @Authorized()
+  @Query(() => [Company], { description: "The caller's tenant's companies, ordered by id." })
+  companies(
+    @CurrentAuth() auth: AuthContext,
+    @Arg('first', () => Int, { defaultValue: 20, description: 'Page size, 1-100.' }) first: number,
+    @Arg('after', () => ID, { nullable: true, description: 'Return companies after this id.' }) after: string | null,
+  ): Promise<Company[]> {
+    return this.service.list(auth, { first, after });
+  }
+
+  @Authorized()
+  @Query(() => Company, { description: 'One company of the caller\'s tenant; NOT_FOUND for any other id.' })
+  company(@CurrentAuth() auth: AuthContext, @Arg('id', () => ID, { description: 'Company id.' }) id: string): Promise<Company> {
+    return this.service.get(auth, id);
+  }
+
+  @Authorized(...COMPANY_WRITERS)
+  @Mutation(() => Company, { description: 'Creates a company in the caller\'s tenant (admin, manager, integration).' })
+  createCompany(@CurrentAuth() auth: AuthContext, @Arg('input', { description: 'The new company.' }) input: CreateCompanyInput): Promise<Company> {
+    return this.service.create(auth, input);
+  }
+}

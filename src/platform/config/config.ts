@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+const duration = z.coerce.number().int().positive();
+const optionalUrl = z.string().url().optional();
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Where `pebble dev` keeps its generated secret, embedded Postgres and Chroma data. */
+    PEBBLE_HOME: z.string().min(1).default('.pebble'),
+
+    /** Owner connection: migrations, CLI administration. Unset → local Postgres, else embedded. */
+    DATABASE_URL: optionalUrl,
+    /** Connection the api and worker use; defaults to DATABASE_URL with the `pebble_app` role. */
+    APP_DATABASE_URL: optionalUrl,
+    PEBBLE_APP_PASSWORD: z.string().min(1).optional(),
+    DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    JWT_ISSUER: z.string().min(1).default('pebble'),
+    JWT_AUDIENCE: z.string().min(1).default('pebble-api'),
+    JWT_ACCESS_TTL_SECONDS: duration.default(15 * 60),
+    JWT_REFRESH_TTL_SECONDS: duration.default(7 * 24 * 60 * 60),
+    /** Failed logins allowed per account within LOGIN_WINDOW_SECONDS before answering 429. */
+    LOGIN_MAX_FAILURES: z.coerce.number().int().min(2).default(5),
+    LOGIN_WINDOW_SECONDS: duration.default(15 * 60),
+
+    CHROMA_URL: optionalUrl,
+    CHROMA_PORT: z.coerce.number().int().min(1).max(65535).default(8000),
+
+    PEBBLE_DEMO_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+    GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(10),
+    BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+  });
+
+export type Config = Readonly<z.infer<typeof schema>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once; every bad variable is reported in one message. */
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  return Object.freeze(result.data);
+}
+
+let loaded: Config | undefined;
+
+/** The process-wide configuration, read from `process.env` on first use (only `main.ts` calls this). */
+export function config(): Config {
+  loaded ??= parseConfig(process.env);
+  return loaded;
+}

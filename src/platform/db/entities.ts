@@ -1,0 +1,13 @@
+import { RefreshToken } from '../../auth/refresh-token.entity';
+import { User } from '../../auth/user.entity';
+import { Company } from '../../companies/company.entity';
+import { BlacklistEntry } from '../../ingestion/blacklist-entry.entity';
+import { Tenant } from '../../tenancy/tenant.entity';
+
+/** Tables with a `tenant_id`: each gets the ORM `tenant` filter and a row-level security policy. */
+export const TENANT_ENTITIES = [User, RefreshToken, Company];
+
+/** Tables shared by all tenants. */
+export const GLOBAL_ENTITIES = [Tenant, BlacklistEntry];
+
+export const ENTITIES = [...GLOBAL_ENTITIES, ...TENANT_ENTITIES];

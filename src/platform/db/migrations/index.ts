@@ -1,0 +1,7 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261126000000_foundation } from './Migration20261126000000_foundation';
+
+/** Listed explicitly so the same code runs from TypeScript (tests) and compiled JavaScript (dist). */
+export const MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20261126000000_foundation', class: Migration20261126000000_foundation },
+];

@@ -1,0 +1,20 @@
+import { createParameterDecorator } from 'type-graphql';
+import type { AuthContext } from '../context/auth-context';
+import type { PebbleError } from '../errors/pebble-error';
+import { CommonError } from '../errors/pebble-error';
+
+/** Per-operation context, built from the verified access token only. */
+export interface GraphQLContext {
+  auth: AuthContext | null;
+  /** Why a presented token was refused; answered for any operation that needs a caller. */
+  authError: PebbleError | null;
+  correlationId: string;
+}
+
+/** Injects the caller; operations without one never reach a resolver (see auth plugin), this is the backstop. */
+export function CurrentAuth() {
+  return createParameterDecorator<GraphQLContext>(({ context }) => {
+    if (!context.auth) throw context.authError ?? new CommonError('UNAUTHENTICATED', 'Authentication required');
+    return context.auth;
+  });
+}

@@ -1,0 +1,82 @@
+import type PgBoss from 'pg-boss';
+import { startWorkers } from '../jobs/registry';
+import { buildApp, type PebbleApp } from './app';
+import type { Config } from './platform/config/config';
+import { loadLocalSecrets } from './platform/config/local-secrets';
+import { resolveChroma, type ChromaServer } from './platform/chroma/chroma-server';
+import { Database } from './platform/db/database';
+import { appDatabaseUrl, migrate } from './platform/db/migrate';
+import { resolvePostgres, type PostgresServer } from './platform/db/postgres';
+import type { Logger } from './platform/logging/logger';
+import { startBoss } from './platform/queue/boss';
+import { seedDemo } from './tenancy/demo-seed';
+import { createServices } from './services';
+
+export type ProcessRole = 'serve' | 'worker' | 'dev';
+
+/** Secrets that production must set and development may generate once under PEBBLE_HOME. */
+export function secretsFor(config: Config) {
+  const local = config.NODE_ENV === 'production' ? null : loadLocalSecrets(config.PEBBLE_HOME);
+  return {
+    jwtSecret: config.JWT_SECRET ?? local!.jwtSecret,
+    appDbPassword: config.PEBBLE_APP_PASSWORD ?? local?.appDbPassword,
+    embeddedPostgresPassword: local?.embeddedPostgresPassword ?? '',
+  };
+}
+
+export function locatePostgres(config: Config, logger: Logger): Promise<PostgresServer> {
+  return resolvePostgres({
+    databaseUrl: config.DATABASE_URL,
+    home: config.PEBBLE_HOME,
+    embeddedPassword: secretsFor(config).embeddedPostgresPassword,
+    logger,
+  });
+}
+
+/**
+ * Starts one Pebble process. `dev` also brings up Postgres (local or embedded), migrations, Chroma and the
+ * demo tenant. Returns a stop function that shuts everything down in reverse order.
+ */
+export async function startProcess(role: ProcessRole, config: Config, logger: Logger): Promise<() => Promise<void>> {
+  const secrets = secretsFor(config);
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        logger.error({ err: error }, 'error during shutdown');
+      }
+    }
+  };
+  try {
+    const postgres = await locatePostgres(config, logger);
+    stops.push(() => postgres.stop());
+    if (role === 'dev') {
+      await migrate(postgres.ownerUrl, secrets.appDbPassword, logger);
+      const chroma: ChromaServer = await resolveChroma(config.CHROMA_URL, config.PEBBLE_HOME, config.CHROMA_PORT, logger);
+      stops.push(() => chroma.stop());
+      await seedDemo(postgres.ownerUrl, config.PEBBLE_DEMO_PASSWORD, logger);
+    }
+    const appUrl = appDatabaseUrl(postgres.ownerUrl, config.APP_DATABASE_URL, secrets.appDbPassword);
+    const db = await Database.connect(appUrl, config.DB_POOL_SIZE);
+    stops.push(() => db.close());
+    const services = createServices(config, secrets.jwtSecret, db);
+
+    if (role !== 'serve') {
+      const boss: PgBoss = await startBoss({ connectionString: appUrl, logger });
+      stops.push(() => boss.stop({ graceful: true, wait: true, timeout: 20_000 }));
+      await startWorkers(boss, services, logger);
+    }
+    if (role !== 'worker') {
+      const api: PebbleApp = await buildApp({ config, logger, db, services });
+      await api.app.listen({ host: config.HOST, port: config.PORT });
+      stops.push(() => api.close());
+      logger.info({ url: `http://127.0.0.1:${config.PORT}`, graphql: '/graphql', rest: '/api/v1/' }, 'Pebble api listening');
+    }
+    return stop;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,37 @@
+import 'reflect-metadata';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import { AuthResolver } from './auth/auth.resolver';
+import { CompanyResolver } from './companies/company.resolver';
+import { authChecker } from './platform/graphql/auth-checker';
+import type { Services } from './services';
+
+/** Root fields callable without an access token. */
+export const PUBLIC_FIELDS: ReadonlySet<string> = new Set(['token', 'refreshToken']);
+
+const RESOLVERS = [AuthResolver, CompanyResolver] as const;
+
+function resolverInstances(services: Services): object[] {
+  return [new AuthResolver(services.auth, services.users), new CompanyResolver(services.companies)];
+}
+
+/** The executable schema; without services it can only be printed (`npm run schema`). */
+export function buildPebbleSchema(services?: Services): Promise<GraphQLSchema> {
+  const instances = services ? resolverInstances(services) : [];
+  return buildSchema({
+    resolvers: RESOLVERS,
+    authChecker,
+    validate: false,
+    container: {
+      get: (someClass: new (...args: never[]) => object) => {
+        const instance = instances.find((candidate) => candidate instanceof someClass);
+        if (!instance) throw new Error(`No resolver instance for ${someClass.name}`);
+        return instance;
+      },
+    },
+  });
+}
+
+export async function printPebbleSchema(): Promise<string> {
+  return `${printSchema(lexicographicSortSchema(await buildPebbleSchema()))}\n`;
+}

@@ -1,0 +1,27 @@
+import { randomUUID } from 'node:crypto';
+import { Entity, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Field, ID, ObjectType } from 'type-graphql';
+
+/** A legal entity. Global: the one table without a tenant column besides the sender blacklist. */
+@ObjectType({ description: 'A legal entity whose data is isolated from every other tenant.' })
+@Entity({ tableName: 'tenants' })
+export class Tenant {
+  [OptionalProps]?: 'id' | 'createdAt';
+
+  @Field(() => ID, { description: 'Stable identifier (UUID).' })
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @Field({ description: 'Short unique handle, lowercase letters, digits and dashes.' })
+  @Property({ type: 'text' })
+  @Unique()
+  slug!: string;
+
+  @Field({ description: 'Display name.' })
+  @Property({ type: 'text' })
+  name!: string;
+
+  @Field({ description: 'When the tenant was created.' })
+  @Property({ type: 'timestamptz' })
+  createdAt: Date = new Date();
+}
