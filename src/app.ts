@@ -1,7 +1,6 @@
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { ApolloServer } from '@apollo/server';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import depthLimit from 'graphql-depth-limit';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { authRoutes } from './auth/auth.routes';
 import { AuthError } from './auth/auth.errors';
 import type { AccessClaims } from './auth/token.service';
@@ -11,6 +10,7 @@ import type { AuthContext } from './platform/context/auth-context';
 import type { Database } from './platform/db/database';
 import { CommonError, PebbleError } from './platform/errors/pebble-error';
 import type { GraphQLContext } from './platform/graphql/context';
+import { depthLimit } from './platform/graphql/depth-limit';
 import { formatError } from './platform/graphql/format-error';
 import { requireAuthPlugin } from './platform/graphql/require-auth.plugin';
 import { startWebSocketServer } from './platform/graphql/websocket';
@@ -38,9 +38,9 @@ export async function buildApp({ config, logger, db, services }: AppDependencies
   const production = config.NODE_ENV === 'production';
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Fastify's own request/response lines are off: the onResponse hook below writes one line per request.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'correlation_id' }),
     genReqId: correlationId,
-    requestIdLogLabel: 'correlation_id',
     bodyLimit: config.BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
@@ -68,8 +68,10 @@ export async function buildApp({ config, logger, db, services }: AppDependencies
         request.authError = error instanceof PebbleError ? error : new AuthError('TOKEN_INVALID', 'Token is invalid or expired');
       }
     }
-    // Unknown /api/v1 paths answer 401 too, so the shim reveals nothing to anonymous callers.
-    if (request.url.startsWith('/api/v1/') && !request.routeOptions.config.public && !request.auth) {
+    // The matched route's pattern, not the raw URL: the router decodes `/%61pi/v1/me/` to a route the raw
+    // URL does not reveal. Unknown /api/v1 paths answer 401 too, so the shim reveals nothing to anonymous callers.
+    const path = request.routeOptions.url ?? request.url;
+    if (path.startsWith('/api/v1/') && !request.routeOptions.config.public && !request.auth) {
       throw request.authError ?? new AuthError('TOKEN_MISSING', 'Authentication credentials were not provided.');
     }
   });
@@ -111,13 +113,16 @@ export async function buildApp({ config, logger, db, services }: AppDependencies
 
   const schema = await buildPebbleSchema(services);
   const validationRules = [depthLimit(config.GRAPHQL_MAX_DEPTH)];
+  const graphqlErrors = formatError(logger, !production);
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: !production,
     includeStacktraceInErrorResponses: !production,
     csrfPrevention: true,
+    // Shutdown belongs to the process (main.ts), which drains HTTP and stops the queue in order.
+    stopOnTerminationSignals: false,
     validationRules,
-    formatError: formatError(logger, !production),
+    formatError: graphqlErrors,
     plugins: [fastifyApolloDrainPlugin(app), requireAuthPlugin(PUBLIC_FIELDS)],
   });
   await apollo.start();
@@ -131,6 +136,7 @@ export async function buildApp({ config, logger, db, services }: AppDependencies
     schema,
     logger,
     validationRules,
+    formatError: graphqlErrors,
     authenticate: async (token, correlation) => {
       const claims = await services.tokens.verifyAccess(token);
       return { auth: toAuth(claims, correlation), expiresAt: claims.exp };

@@ -15,10 +15,16 @@ function resolverInstances(services: Services): object[] {
   return [new AuthResolver(services.auth, services.users), new CompanyResolver(services.companies)];
 }
 
+/** type-graphql has no option to describe the root types, and every type in the schema has a description. */
+const ROOT_DESCRIPTIONS = {
+  Query: "Reads. Every field needs an access token and sees only the caller's tenant.",
+  Mutation: 'Writes. Every field except `token` and `refreshToken` needs an access token.',
+} as const;
+
 /** The executable schema; without services it can only be printed (`npm run schema`). */
-export function buildPebbleSchema(services?: Services): Promise<GraphQLSchema> {
+export async function buildPebbleSchema(services?: Services): Promise<GraphQLSchema> {
   const instances = services ? resolverInstances(services) : [];
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers: RESOLVERS,
     authChecker,
     validate: false,
@@ -30,6 +36,11 @@ export function buildPebbleSchema(services?: Services): Promise<GraphQLSchema> {
       },
     },
   });
+  for (const [name, description] of Object.entries(ROOT_DESCRIPTIONS)) {
+    const type = schema.getType(name);
+    if (type) type.description = description;
+  }
+  return schema;
 }
 
 export async function printPebbleSchema(): Promise<string> {

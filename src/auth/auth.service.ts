@@ -37,22 +37,20 @@ export class AuthService {
 
   async login({ email, password }: Credentials, correlationId: string): Promise<TokenPair> {
     const account = email.trim().toLowerCase();
-    const lockedFor = await this.throttle.lockedFor(account);
+    const lockedFor = await this.throttle.attempt(account);
     if (lockedFor > 0) {
       throw new AuthError('TOO_MANY_ATTEMPTS', 'Too many failed logins; try again later', { retryAfterSeconds: lockedFor });
     }
     const [row] = await this.db.query<AccountRow>('select * from auth_find_user(?)', [account]);
     // Always pay for one scrypt, so an unknown email answers in the time a wrong password takes.
     const matches = await verifyPassword(password, row?.password_hash ?? DUMMY_PASSWORD_HASH);
-    if (!row || !matches || !row.active) {
-      await this.throttle.recordFailure(account);
-      throw new AuthError('INVALID_CREDENTIALS', WRONG_CREDENTIALS);
-    }
+    if (!row || !matches || !row.active) throw new AuthError('INVALID_CREDENTIALS', WRONG_CREDENTIALS);
     await this.throttle.reset(account);
     const subject: TokenSubject = { userId: row.id, tenantId: row.tenant_id, role: row.role };
     return this.db.withTenant(systemAuth(subject, correlationId), async (em) => {
       await em.nativeUpdate(User, { id: row.id }, { lastLoginAt: new Date() });
-      return this.issue(em, subject, randomUUID());
+      const { access, refresh } = await this.issue(em, subject, randomUUID());
+      return { access, refresh };
     });
   }
 

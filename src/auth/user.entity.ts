@@ -1,4 +1,4 @@
-import { Entity, Enum, Property, Unique } from '@mikro-orm/core';
+import { Check, Entity, Enum, Index, Property, Unique } from '@mikro-orm/core';
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
 import { ROLES, type Role } from '../platform/context/auth-context';
 import { TenantOwnedEntity } from '../platform/db/tenant-owned.entity';
@@ -12,15 +12,23 @@ export enum UserRole {
 registerEnumType(UserRole, {
   name: 'UserRole',
   description: 'What a user may do: admin > manager > member; integration is for machine clients.',
+  valuesConfig: {
+    admin: { description: 'Full access within the tenant.' },
+    manager: { description: "Reads and writes the tenant's business data." },
+    member: { description: "Reads the tenant's data; writes only where a feature allows members to." },
+    integration: { description: 'A machine client, e.g. a CRM or ERP sync, that writes business data.' },
+  },
 });
 
 @ObjectType({ description: 'A person or machine client belonging to one tenant.' })
 @Entity({ tableName: 'users' })
+@Index({ properties: ['tenantId'] })
+@Check({ name: 'users_email_check', expression: 'email = lower(email)' })
 export class User extends TenantOwnedEntity {
   /** Case-folded and unique across tenants, because login happens before the tenant is known. */
   @Field({ description: 'Login email, lower-cased.' })
   @Property({ type: 'text' })
-  @Unique()
+  @Unique({ name: 'users_email_key' })
   email!: string;
 
   @Property({ type: 'text', hidden: true, lazy: true })

@@ -20,6 +20,6 @@ export class Company extends TenantOwnedEntity {
   externalId: string | null = null;
 
   @Field(() => GraphQLJSONObject, { description: 'Free-form attributes from the source system.' })
-  @Property({ type: 'jsonb' })
+  @Property({ type: 'jsonb', defaultRaw: `'{}'` })
   attributes: Record<string, unknown> = {};
 }

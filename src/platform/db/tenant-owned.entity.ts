@@ -28,11 +28,11 @@ export abstract class TenantOwnedEntity {
   correlationId!: string;
 
   @Field({ description: 'When the record was created.' })
-  @Property({ type: 'timestamptz' })
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date = new Date();
 
   @Field({ description: 'When the record was last changed.' })
-  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
+  @Property({ type: 'timestamptz', defaultRaw: 'now()', onUpdate: () => new Date() })
   updatedAt: Date = new Date();
 
   @BeforeCreate()

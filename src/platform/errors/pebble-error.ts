@@ -64,6 +64,10 @@ export const CommonError = defineErrors('CommonError', {
   DATABASE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 });
 
+/** An outage of a dependency the request cannot do without; clients should retry after a pause. */
+export const databaseUnavailable = () =>
+  new CommonError('DATABASE_UNAVAILABLE', 'The database is unavailable; retry shortly', { retryAfterSeconds: 5 });
+
 export const notFound = (entity: string, id: string) =>
   new CommonError('NOT_FOUND', `${entity} ${id} not found`);
 

@@ -1,6 +1,7 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
-import { PebbleError } from '../errors/pebble-error';
+import { databaseUnavailable, PebbleError } from '../errors/pebble-error';
+import { isDatabaseUnavailable } from '../db/unavailable';
 import type { Logger } from '../logging/logger';
 
 /**
@@ -9,7 +10,8 @@ import type { Logger } from '../logging/logger';
  */
 export function formatError(logger: Logger, exposeDetails: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const unwrapped = unwrapResolverError(error);
+    const original = isDatabaseUnavailable(unwrapped) ? databaseUnavailable() : unwrapped;
     if (original instanceof PebbleError) {
       return {
         message: original.message,

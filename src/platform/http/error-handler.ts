@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { CommonError, PebbleError, type FieldProblem } from '../errors/pebble-error';
+import { isDatabaseUnavailable } from '../db/unavailable';
+import { CommonError, databaseUnavailable, PebbleError, type FieldProblem } from '../errors/pebble-error';
 
 interface ValidationIssue {
   instancePath: string;
@@ -24,6 +25,7 @@ export function installErrorHandler(app: FastifyInstance, exposeDetails: boolean
 
 function toPebbleError(error: FastifyError): PebbleError | null {
   if (error instanceof PebbleError) return error;
+  if (isDatabaseUnavailable(error)) return databaseUnavailable();
   if (error.validation) {
     const fields = (error.validation as ValidationIssue[]).map(fieldProblem);
     return new CommonError('BAD_USER_INPUT', `Invalid ${error.validationContext ?? 'request'}: ${fields.map((f) => `${f.field} ${f.message}`).join('; ')}`, { fields });

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { badInput } from '../errors/pebble-error';
+import { badInput, type FieldProblem } from '../errors/pebble-error';
 
 /** Parses client or operator input; a failure names every bad field. */
 export function parseInput<T extends z.ZodTypeAny>(schema: T, input: unknown): z.output<T> {
@@ -7,5 +7,19 @@ export function parseInput<T extends z.ZodTypeAny>(schema: T, input: unknown): z
   if (!result.success) {
     throw badInput(result.error.issues.map((issue) => ({ field: issue.path.join('.') || 'input', message: issue.message })));
   }
+  const nul = nulProblems(result.data);
+  if (nul.length > 0) throw badInput(nul);
   return result.data;
+}
+
+/** Postgres rejects U+0000 in `text` and `jsonb`; caught here it is bad input, not an internal error. */
+function nulProblems(value: unknown, path: string[] = []): FieldProblem[] {
+  const field = () => path.join('.') || 'input';
+  if (typeof value === 'string') return value.includes('\u0000') ? [{ field: field(), message: 'must not contain NUL characters' }] : [];
+  if (Array.isArray(value)) return value.flatMap((item, index) => nulProblems(item, [...path, String(index)]));
+  if (value === null || typeof value !== 'object' || value instanceof Date) return [];
+  return Object.entries(value).flatMap(([key, item]) => [
+    ...(key.includes('\u0000') ? [{ field: field(), message: 'must not contain NUL characters in keys' }] : []),
+    ...nulProblems(item, [...path, key]),
+  ]);
 }

@@ -1,0 +1,37 @@
+import { ConfigError, parseConfig } from '../../src/platform/config/config';
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('parseConfig accepted a bad environment');
+}
+
+describe(parseConfig.name, () => {
+  it('lists every bad variable in one ConfigError, cross-field rules included', () => {
+    const problems = problemsOf({ PORT: 'abc', JWT_ACCESS_TTL_SECONDS: '-1', NODE_ENV: 'production' });
+    expect(problems).toHaveLength(3);
+    expect(problems).toEqual([expect.stringMatching(/^PORT: /), expect.stringMatching(/^JWT_ACCESS_TTL_SECONDS: /), 'JWT_SECRET: is required when NODE_ENV=production']);
+  });
+
+  it('names each variable in the error message an operator reads', () => {
+    expect(() => parseConfig({ PORT: '70000', LOG_LEVEL: 'loud' })).toThrow(/Invalid configuration:\n {2}- PORT: .*\n {2}- LOG_LEVEL: /);
+  });
+
+  it('reports a short JWT_SECRET in production once, as too short', () => {
+    expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'short' })).toEqual(['JWT_SECRET: must be at least 32 characters']);
+  });
+
+  it('treats empty variables as unset and returns a frozen object with the defaults', () => {
+    const config = parseConfig({ PORT: '', GRAPHQL_MAX_DEPTH: '7' });
+    expect(config).toMatchObject({ NODE_ENV: 'development', PORT: 4000, GRAPHQL_MAX_DEPTH: 7, BODY_LIMIT_BYTES: 1024 * 1024 });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('accepts production with a long enough JWT_SECRET', () => {
+    expect(parseConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).NODE_ENV).toBe('production');
+  });
+});
