@@ -39,41 +39,41 @@ describe('tenant isolation (US-BKP-002)', () => {
     expect(response.json().data).toBeNull();
   });
 
-  it("raw SQL as pebble_app under A's setting reads and changes none of B's rows", async () => {
+  /** Plain SQL on the app role's own connection, in one transaction under `tenantId`'s setting. */
+  async function asAppRole(tenantId: string, work: (client: Client) => Promise<void>): Promise<void> {
     const client = new Client({ connectionString: env.appUrl });
     await client.connect();
     try {
       await client.query('begin');
-      await client.query(`select set_config('app.tenant_id', $1, true)`, [a.tenant.id]);
+      await client.query(`select set_config('app.tenant_id', $1, true)`, [tenantId]);
+      await work(client);
+    } finally {
+      await client.query('rollback');
+      await client.end();
+    }
+  }
+
+  it("raw SQL as pebble_app under A's setting reads and changes none of B's rows", async () => {
+    await asAppRole(a.tenant.id, async (client) => {
       const { rows } = await client.query('select tenant_id from companies');
       expect(rows.map((r) => r.tenant_id)).toEqual([a.tenant.id]);
       const updated = await client.query(`update companies set name = 'pwned' where id = $1`, [bCompanyId]);
       const deleted = await client.query('delete from companies where id = $1', [bCompanyId]);
       expect([updated.rowCount, deleted.rowCount]).toEqual([0, 0]);
-      await client.query('commit');
-    } finally {
-      await client.end();
-    }
+    });
     const untouched = await env.services.companies.get(b.auth, bCompanyId);
     expect(untouched.name).toBe('Globex');
   });
 
   it("refuses to insert a row carrying B's tenant_id while acting as A", async () => {
-    const client = new Client({ connectionString: env.appUrl });
-    await client.connect();
-    try {
-      await client.query('begin');
-      await client.query(`select set_config('app.tenant_id', $1, true)`, [a.tenant.id]);
-      await expect(
+    await asAppRole(a.tenant.id, (client) =>
+      expect(
         client.query(
           `insert into companies (id, tenant_id, source_system, correlation_id, name) values (gen_random_uuid(), $1, 'api', 'x', 'Smuggled')`,
           [b.tenant.id],
         ),
-      ).rejects.toThrow(/row-level security/);
-      await client.query('rollback');
-    } finally {
-      await client.end();
-    }
+      ).rejects.toThrow(/row-level security/),
+    );
   });
 
   it('overwrites a tenant_id smuggled into an entity with the context tenant', async () => {

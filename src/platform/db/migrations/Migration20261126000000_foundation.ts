@@ -1,6 +1,15 @@
 import { Migration } from '@mikro-orm/migrations';
 import { tenantIsolationSql } from '../rls';
 
+/** The Context Layer every tenant table starts with (kept literal here: a migration must never change). */
+const CONTEXT_COLUMNS = `
+        id uuid primary key,
+        tenant_id uuid not null references tenants (id) on delete cascade,
+        source_system text not null,
+        correlation_id text not null,
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now()`;
+
 export class Migration20261126000000_foundation extends Migration {
   override async up(): Promise<void> {
     this.addSql(`
@@ -12,12 +21,7 @@ export class Migration20261126000000_foundation extends Migration {
       );
 
       create table users (
-        id uuid primary key,
-        tenant_id uuid not null references tenants (id) on delete cascade,
-        source_system text not null,
-        correlation_id text not null,
-        created_at timestamptz not null default now(),
-        updated_at timestamptz not null default now(),
+        ${CONTEXT_COLUMNS},
         email text not null unique check (email = lower(email)),
         password_hash text not null,
         role text not null check (role in ('admin', 'manager', 'member', 'integration')),
@@ -27,12 +31,7 @@ export class Migration20261126000000_foundation extends Migration {
       create index users_tenant_id_index on users (tenant_id);
 
       create table refresh_tokens (
-        id uuid primary key,
-        tenant_id uuid not null references tenants (id) on delete cascade,
-        source_system text not null,
-        correlation_id text not null,
-        created_at timestamptz not null default now(),
-        updated_at timestamptz not null default now(),
+        ${CONTEXT_COLUMNS},
         family_id uuid not null,
         user_id uuid not null references users (id) on delete cascade,
         expires_at timestamptz not null,
@@ -43,12 +42,7 @@ export class Migration20261126000000_foundation extends Migration {
       create index refresh_tokens_family_id_index on refresh_tokens (family_id);
 
       create table companies (
-        id uuid primary key,
-        tenant_id uuid not null references tenants (id) on delete cascade,
-        source_system text not null,
-        correlation_id text not null,
-        created_at timestamptz not null default now(),
-        updated_at timestamptz not null default now(),
+        ${CONTEXT_COLUMNS},
         name text not null,
         domain text null,
         external_id text null,
