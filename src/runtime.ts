@@ -1,5 +1,5 @@
 import type PgBoss from 'pg-boss';
-import { startWorkers } from '../jobs/registry';
+import { JOBS, startWorkers } from '../jobs/registry';
 import { buildApp, type PebbleApp } from './app';
 import type { Config } from './platform/config/config';
 import { loadLocalSecrets } from './platform/config/local-secrets';
@@ -67,6 +67,7 @@ export async function startProcess(role: ProcessRole, config: Config, logger: Lo
       const boss: PgBoss = await startBoss({ connectionString: appUrl, logger });
       stops.push(() => boss.stop({ graceful: true, wait: true, timeout: 20_000 }));
       await startWorkers(boss, services, logger);
+      logger.info({ queues: Object.keys(JOBS) }, 'Pebble worker running');
     }
     if (role !== 'worker') {
       const api: PebbleApp = await buildApp({ config, logger, db, services });
