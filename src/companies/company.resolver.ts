@@ -3,9 +3,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import type { AuthContext } from '../platform/context/auth-context';
 import { CurrentAuth } from '../platform/graphql/context';
 import { Company } from './company.entity';
-import type { CompanyService } from './company.service';
-
-export const COMPANY_WRITERS = ['admin', 'manager', 'integration'];
+import { COMPANY_WRITERS, type CompanyService } from './company.service';
 
 @InputType({ description: 'A new CRM account.' })
 export class CreateCompanyInput {

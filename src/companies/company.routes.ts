@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services';
-import { COMPANY_WRITERS } from './company.resolver';
-import type { CompanyInput } from './company.service';
+import { COMPANY_WRITERS, type CompanyInput } from './company.service';
 
 const LIST_QUERY = {
   type: 'object',

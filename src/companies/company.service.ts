@@ -5,6 +5,9 @@ import { notFound } from '../platform/errors/pebble-error';
 import { parseInput } from '../platform/validation/parse-input';
 import { Company } from './company.entity';
 
+/** Roles that may create companies, on GraphQL and REST alike. */
+export const COMPANY_WRITERS = ['admin', 'manager', 'integration'];
+
 const MAX_ATTRIBUTES_BYTES = 16 * 1024;
 
 export const companyInput = z.object({
