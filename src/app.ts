@@ -5,6 +5,7 @@ import { authRoutes } from './auth/auth.routes';
 import { AuthError } from './auth/auth.errors';
 import type { AccessClaims } from './auth/token.service';
 import { companyRoutes } from './companies/company.routes';
+import { ingestionRoutes } from './ingestion/ingestion.routes';
 import type { Config } from './platform/config/config';
 import type { AuthContext } from './platform/context/auth-context';
 import type { Database } from './platform/db/database';
@@ -74,8 +75,7 @@ export async function buildApp({ config, logger, db, services }: AppDependencies
     if (path.startsWith('/api/v1/') && !request.routeOptions.config.public && !request.auth) {
       throw request.authError ?? new AuthError('TOKEN_MISSING', 'Authentication credentials were not provided.');
     }
-  });
-  app.addHook('preHandler', async (request) => {
+    // Before the body is read: a caller without the role never gets to upload megabytes.
     const roles = request.routeOptions.config.roles;
     if (roles && request.auth && !roles.includes(request.auth.role)) {
       throw new CommonError('FORBIDDEN', `This operation needs one of the roles: ${roles.join(', ')}`);
@@ -96,7 +96,7 @@ export async function buildApp({ config, logger, db, services }: AppDependencies
   });
 
   installErrorHandler(app, !production);
-  const metrics = installMetrics(app);
+  installMetrics(app, services.metrics);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     try {
@@ -110,6 +110,7 @@ export async function buildApp({ config, logger, db, services }: AppDependencies
 
   authRoutes(app, services);
   companyRoutes(app, services);
+  ingestionRoutes(app, services, config);
 
   const schema = await buildPebbleSchema(services);
   const validationRules = [depthLimit(config.GRAPHQL_MAX_DEPTH)];
@@ -143,7 +144,6 @@ export async function buildApp({ config, logger, db, services }: AppDependencies
     },
   });
   app.addHook('preClose', () => websocket.close());
-  void metrics;
 
   return {
     app,

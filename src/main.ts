@@ -7,7 +7,7 @@ import { Database } from './platform/db/database';
 import { migrate } from './platform/db/migrate';
 import { PebbleError } from './platform/errors/pebble-error';
 import { createLogger, type Logger } from './platform/logging/logger';
-import { locatePostgres, secretsFor, startProcess, type ProcessRole } from './runtime';
+import { locatePostgres, queueSettings, secretsFor, startProcess, type ProcessRole } from './runtime';
 import { TenantService } from './tenancy/tenant.service';
 
 /** Runs a long-lived process until SIGINT/SIGTERM, then shuts it down cleanly (a second signal forces exit). */
@@ -40,7 +40,7 @@ async function run(role: ProcessRole, cfg: Config, logger: Logger): Promise<void
 async function withOwnerDb<T>(cfg: Config, logger: Logger, work: (db: Database) => Promise<T>): Promise<T> {
   const postgres = await locatePostgres(cfg, logger);
   try {
-    await migrate(postgres.ownerUrl, secretsFor(cfg).appDbPassword, logger);
+    await migrate(postgres.ownerUrl, secretsFor(cfg).appDbPassword, logger, queueSettings(cfg));
     const db = await Database.connect(postgres.ownerUrl, 1);
     try {
       return await work(db);

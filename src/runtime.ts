@@ -1,5 +1,5 @@
 import type PgBoss from 'pg-boss';
-import { JOBS, startWorkers } from '../jobs/registry';
+import { startWorkers } from '../jobs/registry';
 import { buildApp, type PebbleApp } from './app';
 import type { Config } from './platform/config/config';
 import { loadLocalSecrets } from './platform/config/local-secrets';
@@ -8,7 +8,8 @@ import { Database } from './platform/db/database';
 import { appDatabaseUrl, migrate } from './platform/db/migrate';
 import { resolvePostgres, type PostgresServer } from './platform/db/postgres';
 import type { Logger } from './platform/logging/logger';
-import { startBoss } from './platform/queue/boss';
+import { assertQueuesExist, startBoss } from './platform/queue/boss';
+import type { QueueSettings } from './platform/queue/jobs';
 import { seedDemo } from './tenancy/demo-seed';
 import { createServices } from './services';
 
@@ -22,6 +23,10 @@ export function secretsFor(config: Config) {
     appDbPassword: config.PEBBLE_APP_PASSWORD ?? local?.appDbPassword,
     embeddedPostgresPassword: local?.embeddedPostgresPassword ?? '',
   };
+}
+
+export function queueSettings(config: Config): QueueSettings {
+  return { emailRetryDelaySeconds: config.EMAIL_RETRY_DELAY_SECONDS };
 }
 
 export function locatePostgres(config: Config, logger: Logger): Promise<PostgresServer> {
@@ -53,21 +58,23 @@ export async function startProcess(role: ProcessRole, config: Config, logger: Lo
     const postgres = await locatePostgres(config, logger);
     stops.push(() => postgres.stop());
     if (role === 'dev') {
-      await migrate(postgres.ownerUrl, secrets.appDbPassword, logger);
+      await migrate(postgres.ownerUrl, secrets.appDbPassword, logger, queueSettings(config));
       const chroma: ChromaServer = await resolveChroma(config.CHROMA_URL, config.PEBBLE_HOME, config.CHROMA_PORT, logger);
       stops.push(() => chroma.stop());
       await seedDemo(postgres.ownerUrl, config.PEBBLE_DEMO_PASSWORD, logger);
     }
     const appUrl = appDatabaseUrl(postgres.ownerUrl, config.APP_DATABASE_URL, secrets.appDbPassword);
-    const db = await Database.connect(appUrl, config.DB_POOL_SIZE);
+    const db = await Database.connect(appUrl, config.DB_POOL_SIZE, config.INGEST_BATCH_CONCURRENCY);
     stops.push(() => db.close());
-    const services = createServices(config, secrets.jwtSecret, db);
+    const services = createServices(config, secrets.jwtSecret, db, logger);
+    stops.push(() => services.close());
 
+    const boss: PgBoss = await startBoss({ connectionString: appUrl, logger, worker: role !== 'serve' });
+    stops.push(() => boss.stop({ graceful: true, wait: true, timeout: 20_000 }));
+    await assertQueuesExist(boss);
     if (role !== 'serve') {
-      const boss: PgBoss = await startBoss({ connectionString: appUrl, logger });
-      stops.push(() => boss.stop({ graceful: true, wait: true, timeout: 20_000 }));
-      await startWorkers(boss, services, logger);
-      logger.info({ queues: Object.keys(JOBS) }, 'Pebble worker running');
+      const queues = await startWorkers(boss, services, logger);
+      logger.info({ queues }, 'Pebble worker running');
     }
     if (role !== 'worker') {
       const api: PebbleApp = await buildApp({ config, logger, db, services });

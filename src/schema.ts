@@ -3,16 +3,23 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { buildSchema } from 'type-graphql';
 import { AuthResolver } from './auth/auth.resolver';
 import { CompanyResolver } from './companies/company.resolver';
+import { BlacklistResolver } from './ingestion/blacklist.resolver';
+import { IngestionResolver } from './ingestion/ingestion.resolver';
 import { authChecker } from './platform/graphql/auth-checker';
 import type { Services } from './services';
 
 /** Root fields callable without an access token. */
 export const PUBLIC_FIELDS: ReadonlySet<string> = new Set(['token', 'refreshToken']);
 
-const RESOLVERS = [AuthResolver, CompanyResolver] as const;
+const RESOLVERS = [AuthResolver, CompanyResolver, IngestionResolver, BlacklistResolver] as const;
 
 function resolverInstances(services: Services): object[] {
-  return [new AuthResolver(services.auth, services.users), new CompanyResolver(services.companies)];
+  return [
+    new AuthResolver(services.auth, services.users),
+    new CompanyResolver(services.companies),
+    new IngestionResolver(services.ingestion),
+    new BlacklistResolver(services.blacklist),
+  ];
 }
 
 /** type-graphql has no option to describe the root types, and every type in the schema has a description. */

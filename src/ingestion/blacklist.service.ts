@@ -24,7 +24,11 @@ export function parseBlacklistPattern(raw: string): { pattern: string; kind: Bla
 
 /** The global sender blacklist (no tenant): managed by operators and admins, read by ingestion. */
 export class BlacklistService {
-  constructor(private readonly db: Database) {}
+  /** `changed` lets this process see its own change at once; others learn of it through NOTIFY. */
+  constructor(
+    private readonly db: Database,
+    private readonly changed: () => Promise<void> = async () => undefined,
+  ) {}
 
   async add(raw: string): Promise<BlacklistEntry> {
     const { pattern, kind } = parseBlacklistPattern(raw);
@@ -33,6 +37,7 @@ export class BlacklistService {
     if (existing) return existing;
     const entry = em.create(BlacklistEntry, { pattern, kind });
     await em.flush();
+    await this.changed();
     return entry;
   }
 
@@ -40,6 +45,7 @@ export class BlacklistService {
     const { pattern } = parseBlacklistPattern(raw);
     const removed = await this.db.orm.em.fork({ useContext: false }).nativeDelete(BlacklistEntry, { pattern });
     if (removed === 0) throw new CommonError('NOT_FOUND', `${pattern} is not on the blacklist`);
+    await this.changed();
   }
 
   list(): Promise<BlacklistEntry[]> {

@@ -10,6 +10,8 @@ const JUSTIFIED = [
   // Entities hold references as scalar ids (`tenantId`, `userId`), not ORM relations, so the foreign keys
   // the migration declares are unknown to the ORM.
   'alter table "companies" drop constraint "companies_tenant_id_fkey";',
+  'alter table "emails" drop constraint "emails_tenant_id_fkey";',
+  'alter table "ingestion_keys" drop constraint "ingestion_keys_tenant_id_fkey";',
   'alter table "refresh_tokens" drop constraint "refresh_tokens_tenant_id_fkey";',
   'alter table "refresh_tokens" drop constraint "refresh_tokens_user_id_fkey";',
   'alter table "users" drop constraint "users_tenant_id_fkey";',

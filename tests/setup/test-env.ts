@@ -42,8 +42,8 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
   const appUrl = appDatabaseUrl(ownerUrl.toString(), undefined, undefined);
   const logger = createLogger(config.LOG_LEVEL, 'pebble-test');
   const ownerDb = await Database.connect(ownerUrl.toString(), 2);
-  const db = await Database.connect(appUrl, config.DB_POOL_SIZE);
-  const services = createServices(config, TEST_JWT_SECRET, db);
+  const db = await Database.connect(appUrl, config.DB_POOL_SIZE, config.INGEST_BATCH_CONCURRENCY);
+  const services = createServices(config, TEST_JWT_SECRET, db, logger);
   const api = await buildApp({ config, logger, db, services });
   await api.app.ready();
   return {
@@ -56,6 +56,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
     api,
     async close() {
       await api.close();
+      await services.close();
       await db.close();
       await ownerDb.close();
       await dropDatabase(PEBBLE_TEST_OWNER_URL, name);

@@ -34,6 +34,27 @@ const schema = z
     PEBBLE_DEMO_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
     GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(15),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+
+    /** Largest JSON email accepted by the ingestion endpoint (whole request body). */
+    INGEST_JSON_LIMIT_BYTES: z.coerce.number().int().min(1024).default(512 * 1024),
+    /** Largest raw MIME message (`message/rfc822`) accepted, attachments included. */
+    INGEST_MIME_LIMIT_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+    INGEST_SUBJECT_MAX_CHARS: z.coerce.number().int().min(16).default(1000),
+    INGEST_TEXT_MAX_CHARS: z.coerce.number().int().min(1024).default(200_000),
+    /** Group commit: a batch is written when it holds this many emails ... */
+    INGEST_BATCH_MAX_ITEMS: z.coerce.number().int().min(1).max(5000).default(256),
+    /** ... or when its first email has waited this long. */
+    INGEST_BATCH_MAX_WAIT_MS: z.coerce.number().min(0).max(1000).default(2),
+    /** Batches committing at once; each holds one pooled connection. */
+    INGEST_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+    /** Per-tenant token bucket on ingestion, emails per second; 0 turns it off. */
+    INGEST_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(0),
+    /** Bucket size: how many emails a tenant may send at once; defaults to one second's worth. */
+    INGEST_RATE_LIMIT_BURST: z.coerce.number().int().min(1).optional(),
+    /** Fallback refresh of the blacklist cache, in case a change notification was missed. */
+    BLACKLIST_CACHE_TTL_SECONDS: duration.default(30),
+    /** First retry delay of `email_processing`; pg-boss doubles it per attempt (retryBackoff). */
+    EMAIL_RETRY_DELAY_SECONDS: duration.default(5),
   })
   .superRefine(
     (env, ctx) => {

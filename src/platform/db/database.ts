@@ -1,4 +1,5 @@
 import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
+import { Pool, type PoolClient } from 'pg';
 import { authContext, type AuthContext } from '../context/auth-context';
 import { ormConfig, TENANT_FILTER } from './orm.config';
 
@@ -9,10 +10,45 @@ export type { EntityManager };
  * of work twice: the ORM `tenant` filter and the Postgres `app.tenant_id` setting that RLS policies read.
  */
 export class Database {
-  private constructor(readonly orm: MikroORM) {}
+  private constructor(
+    readonly orm: MikroORM,
+    /** Plain `pg` connections for hot paths that write many rows in one statement (group commit). */
+    private readonly pool: Pool,
+    readonly url: string,
+  ) {}
 
-  static async connect(clientUrl: string, poolSize: number): Promise<Database> {
-    return new Database(await MikroORM.init(ormConfig({ clientUrl, poolSize })));
+  static async connect(clientUrl: string, poolSize: number, rawPoolSize = 4): Promise<Database> {
+    const orm = await MikroORM.init(ormConfig({ clientUrl, poolSize }));
+    const pool = new Pool({ connectionString: clientUrl, max: rawPoolSize, application_name: 'pebble' });
+    // An idle pooled connection that dies (Postgres restart) must not crash the process; the next checkout reconnects.
+    pool.on('error', () => undefined);
+    return new Database(orm, pool, clientUrl);
+  }
+
+  /**
+   * One transaction on a plain connection. Tenant rows written here are still checked by RLS: the work sets
+   * `app.tenant_id` (transaction-local) before touching them, see `setTenant`.
+   */
+  async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('begin');
+      const result = await work(client);
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
+      throw error;
+    } finally {
+      // A connection whose rollback failed is in an unknown state: destroy it instead of pooling it.
+      client.release(broken);
+    }
+  }
+
+  /** Scopes the rest of the transaction on `client` to one tenant. */
+  static async setTenant(client: PoolClient, tenantId: string): Promise<void> {
+    await client.query(`select set_config('app.tenant_id', $1, true)`, [tenantId]);
   }
 
   /** Runs `work` in one transaction of the caller's tenant; the context is visible to entity hooks too. */
@@ -38,6 +74,7 @@ export class Database {
   }
 
   async close(): Promise<void> {
+    await this.pool.end();
     await this.orm.close(true);
   }
 }

@@ -2,10 +2,12 @@ import { RefreshToken } from '../../auth/refresh-token.entity';
 import { User } from '../../auth/user.entity';
 import { Company } from '../../companies/company.entity';
 import { BlacklistEntry } from '../../ingestion/blacklist-entry.entity';
+import { Email } from '../../ingestion/email.entity';
+import { IngestionKey } from '../../ingestion/ingestion-key.entity';
 import { Tenant } from '../../tenancy/tenant.entity';
 
 /** Tables with a `tenant_id`: each gets the ORM `tenant` filter and a row-level security policy. */
-export const TENANT_ENTITIES = [User, RefreshToken, Company];
+export const TENANT_ENTITIES = [User, RefreshToken, Company, Email, IngestionKey];
 
 /** Tables shared by all tenants. */
 export const GLOBAL_ENTITIES = [Tenant, BlacklistEntry];

@@ -2,6 +2,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 import type { Logger } from '../logging/logger';
 import { BOSS_SCHEMA, createQueues, startBoss } from '../queue/boss';
+import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from '../queue/jobs';
 import { ormConfig } from './orm.config';
 
 export const APP_ROLE = 'pebble_app';
@@ -10,7 +11,12 @@ export const APP_ROLE = 'pebble_app';
  * Brings a database to the current schema as its owner: MikroORM migrations, the pg-boss schema and
  * queues, and the `pebble_app` login role the api and worker use (no superuser, no BYPASSRLS, owns nothing).
  */
-export async function migrate(ownerUrl: string, appPassword: string | undefined, logger: Logger): Promise<void> {
+export async function migrate(
+  ownerUrl: string,
+  appPassword: string | undefined,
+  logger: Logger,
+  queues: QueueSettings = DEFAULT_QUEUE_SETTINGS,
+): Promise<void> {
   const orm = await MikroORM.init(ormConfig({ clientUrl: ownerUrl, poolSize: 1 }));
   try {
     const applied = await orm.getMigrator().up();
@@ -20,7 +26,7 @@ export async function migrate(ownerUrl: string, appPassword: string | undefined,
   }
   const boss = await startBoss({ connectionString: ownerUrl, logger, install: true, poolSize: 1 });
   try {
-    await createQueues(boss);
+    await createQueues(boss, queues);
   } finally {
     await boss.stop({ graceful: false, close: true });
   }

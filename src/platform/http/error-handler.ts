@@ -31,6 +31,7 @@ function toPebbleError(error: FastifyError): PebbleError | null {
     return new CommonError('BAD_USER_INPUT', `Invalid ${error.validationContext ?? 'request'}: ${fields.map((f) => `${f.field} ${f.message}`).join('; ')}`, { fields });
   }
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new CommonError('PAYLOAD_TOO_LARGE', 'Request body is too large');
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new CommonError('UNSUPPORTED_MEDIA_TYPE', error.message);
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     return new CommonError('BAD_USER_INPUT', error.message);
   }

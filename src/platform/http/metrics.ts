@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, type Registry } from 'prom-client';
 
-/** One registry per app, so several apps in one process (tests) do not collide. */
-export function installMetrics(app: FastifyInstance): Registry {
-  const registry = new Registry();
+/** Serves `registry` (one per process's services, so several apps in one test process do not collide). */
+export function installMetrics(app: FastifyInstance, registry: Registry): void {
   collectDefaultMetrics({ register: registry, prefix: 'pebble_' });
   const requests = new Counter({
     name: 'pebble_http_requests_total',
@@ -25,5 +24,4 @@ export function installMetrics(app: FastifyInstance): Registry {
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
-  return registry;
 }

@@ -1,6 +1,6 @@
 import PgBoss from 'pg-boss';
 import type { Logger } from '../logging/logger';
-import { QUEUES, type JobName } from './jobs';
+import { queueDefinitions, type JobName, type QueueSettings } from './jobs';
 
 export const BOSS_SCHEMA = 'pgboss';
 
@@ -9,17 +9,19 @@ export interface BossOptions {
   logger: Logger;
   /** Only `pebble migrate` (owner role) installs or upgrades the pg-boss schema. */
   install?: boolean;
+  /** Maintenance and cron run only in processes that work queues; an api process just checks and reads. */
+  worker?: boolean;
   poolSize?: number;
 }
 
-export async function startBoss({ connectionString, logger, install = false, poolSize = 4 }: BossOptions): Promise<PgBoss> {
+export async function startBoss({ connectionString, logger, install = false, worker = true, poolSize = 4 }: BossOptions): Promise<PgBoss> {
   const boss = new PgBoss({
     connectionString,
     schema: BOSS_SCHEMA,
-    max: poolSize,
+    max: worker ? poolSize : 1,
     migrate: install,
-    supervise: !install,
-    schedule: !install,
+    supervise: !install && worker,
+    schedule: !install && worker,
     application_name: install ? 'pebble-migrate' : 'pebble',
   });
   boss.on('error', (error) => logger.error({ err: error }, 'pg-boss error'));
@@ -27,10 +29,17 @@ export async function startBoss({ connectionString, logger, install = false, poo
   return boss;
 }
 
-/** Creates every queue in `QUEUES` (idempotent); queues are tables, so only the owner creates them. */
-export async function createQueues(boss: PgBoss): Promise<void> {
-  for (const [name, options] of Object.entries(QUEUES) as [JobName, PgBoss.Queue][]) {
+/** Creates or updates every queue of the registry (idempotent); queues are tables, so only the owner creates them. */
+export async function createQueues(boss: PgBoss, settings: QueueSettings): Promise<void> {
+  for (const [name, options] of Object.entries(queueDefinitions(settings)) as [JobName, PgBoss.Queue][]) {
     if (await boss.getQueue(name)) await boss.updateQueue(name, { ...options, name });
     else await boss.createQueue(name, { ...options, name });
   }
+}
+
+/** Fails fast when the database lacks a queue this build needs: jobs sent to it would vanish. */
+export async function assertQueuesExist(boss: PgBoss): Promise<void> {
+  const existing = new Set((await boss.getQueues()).map((queue) => queue.name));
+  const missing = Object.keys(queueDefinitions({ emailRetryDelaySeconds: 1 })).filter((name) => !existing.has(name));
+  if (missing.length > 0) throw new Error(`Queues missing: ${missing.join(', ')}. Run \`pebble migrate\` first.`);
 }

@@ -7,13 +7,36 @@ export interface JobEnvelope {
 }
 
 /**
- * Queue name → payload. Features add their queues here (and to `QUEUES`); `jobs/registry.ts` must then
- * handle each one or the build fails.
+ * Queue name → payload. Features add their queues here (and to `queueDefinitions`); `jobs/registry.ts`
+ * must then say how each one is handled or the build fails.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface JobPayloads {}
+export interface JobPayloads {
+  /** An accepted email waiting to become a card; the job id is the email id (the tracking id). */
+  email_processing: JobEnvelope & { emailId: string };
+  /** An `email_processing` job that failed every attempt, as pg-boss dead-lettered it. */
+  email_dlq: JobEnvelope & { emailId: string };
+}
 
 export type JobName = keyof JobPayloads;
 
+/** Operator-tunable parts of the queue policies (from config). */
+export interface QueueSettings {
+  emailRetryDelaySeconds: number;
+}
+
+export const DEFAULT_QUEUE_SETTINGS: QueueSettings = { emailRetryDelaySeconds: 5 };
+
 /** pg-boss queue options, in creation order: a dead-letter queue comes before the queue that names it. */
-export const QUEUES: Record<JobName, Omit<PgBoss.Queue, 'name'>> = {};
+export function queueDefinitions(settings: QueueSettings): Record<JobName, Omit<PgBoss.Queue, 'name'>> {
+  return {
+    email_dlq: { policy: 'standard', retryLimit: 0, retentionDays: 30 },
+    email_processing: {
+      policy: 'standard',
+      // The first 3 failures are retried (4 attempts in all), waiting delay, 2×delay, 4×delay.
+      retryLimit: 3,
+      retryBackoff: true,
+      retryDelay: settings.emailRetryDelaySeconds,
+      deadLetter: 'email_dlq',
+    },
+  };
+}

@@ -5,11 +5,18 @@ import { badInput, type FieldProblem } from '../errors/pebble-error';
 export function parseInput<T extends z.ZodTypeAny>(schema: T, input: unknown): z.output<T> {
   const result = schema.safeParse(input);
   if (!result.success) {
-    throw badInput(result.error.issues.map((issue) => ({ field: issue.path.join('.') || 'input', message: issue.message })));
+    throw badInput(result.error.issues.flatMap(fieldProblems));
   }
   const nul = nulProblems(result.data);
   if (nul.length > 0) throw badInput(nul);
   return result.data;
+}
+
+function fieldProblems(issue: z.core.$ZodIssue): FieldProblem[] {
+  const path = issue.path.map(String);
+  // One problem per unknown key, named by its own path, rather than one about the enclosing object.
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: [...path, key].join('.'), message: 'is not a known field' }));
+  return [{ field: path.join('.') || 'input', message: issue.message }];
 }
 
 /** Postgres rejects U+0000 in `text` and `jsonb`; caught here it is bad input, not an internal error. */

@@ -1,7 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261126000000_foundation } from './Migration20261126000000_foundation';
+import { Migration20261126010000_ingestion } from './Migration20261126010000_ingestion';
 
 /** Listed explicitly so the same code runs from TypeScript (tests) and compiled JavaScript (dist). */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126000000_foundation', class: Migration20261126000000_foundation },
+  { name: 'Migration20261126010000_ingestion', class: Migration20261126010000_ingestion },
 ];
