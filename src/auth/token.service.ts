@@ -1,4 +1,4 @@
-import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
+import { randomUUID, webcrypto } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import { ROLES, type Role } from '../platform/context/auth-context';
@@ -55,12 +55,17 @@ const claimsSchema = z.object({
   fid: z.string().uuid().optional(),
 });
 
+/** Verified access tokens remembered per process; beyond this many, the oldest are forgotten first. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 /** Signs and verifies Pebble's JWTs. The HMAC key is imported once; every verification option is explicit. */
 export class TokenService {
-  private readonly key: KeyObject;
+  // A WebCrypto key: jose converts anything else (a KeyObject, raw bytes) into one on every call.
+  private readonly key: Promise<webcrypto.CryptoKey>;
+  private readonly verified = new Map<string, AccessClaims>();
 
   constructor(private readonly settings: TokenSettings) {
-    this.key = createSecretKey(Buffer.from(settings.secret, 'utf8'));
+    this.key = webcrypto.subtle.importKey('raw', Buffer.from(settings.secret, 'utf8'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
   }
 
   async issue(subject: TokenSubject, familyId: string): Promise<TokenPair & { refreshToken: IssuedRefresh }> {
@@ -74,9 +79,19 @@ export class TokenService {
     return { access, refresh, refreshToken: { jti: refreshJti, expiresAt: new Date(refreshExp * 1000) } };
   }
 
+  /**
+   * Clients send the same access token with every request until it expires, so a token that verified once
+   * is remembered (only successes, and only until its `exp`): the signature check then costs a map lookup.
+   */
   async verifyAccess(token: string): Promise<AccessClaims> {
+    const known = this.verified.get(token);
+    if (known && known.exp * 1000 > Date.now()) return known;
+    if (known) this.verified.delete(token);
     const claims = await this.verify(token, 'access');
-    return { userId: claims.user_id, tenantId: claims.tenant_id, role: claims.role, jti: claims.jti, exp: claims.exp };
+    const access: AccessClaims = { userId: claims.user_id, tenantId: claims.tenant_id, role: claims.role, jti: claims.jti, exp: claims.exp };
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, access);
+    return access;
   }
 
   async verifyRefresh(token: string): Promise<RefreshClaims> {
@@ -92,7 +107,7 @@ export class TokenService {
     };
   }
 
-  private sign(subject: TokenSubject, typ: TokenType, jti: string, iat: number, exp: number, extra: JWTPayload): Promise<string> {
+  private async sign(subject: TokenSubject, typ: TokenType, jti: string, iat: number, exp: number, extra: JWTPayload): Promise<string> {
     return new SignJWT({ user_id: subject.userId, tenant_id: subject.tenantId, role: subject.role, typ, ...extra })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setSubject(subject.userId)
@@ -101,7 +116,7 @@ export class TokenService {
       .setExpirationTime(exp)
       .setIssuer(this.settings.issuer)
       .setAudience(this.settings.audience)
-      .sign(this.key);
+      .sign(await this.key);
   }
 
   private async verify(token: string, typ: TokenType): Promise<z.infer<typeof claimsSchema>> {
@@ -109,7 +124,7 @@ export class TokenService {
     try {
       const header = decodeProtectedHeader(token);
       if (FORBIDDEN_HEADERS.some((name) => name in header)) throw invalid();
-      const { payload } = await jwtVerify(token, this.key, {
+      const { payload } = await jwtVerify(token, await this.key, {
         algorithms: [ALGORITHM],
         issuer: this.settings.issuer,
         audience: this.settings.audience,

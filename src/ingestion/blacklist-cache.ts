@@ -57,6 +57,7 @@ export class BlacklistCache {
   private listener: PgListener | null = null;
   private refresh: NodeJS.Timeout | null = null;
   private reloadAgain = false;
+  private stopped = false;
 
   constructor(
     private readonly db: Database,
@@ -66,8 +67,10 @@ export class BlacklistCache {
 
   /** The entry blocking `address`, or null; fails with 503 while the blacklist was never loaded. */
   async match(address: string): Promise<string | null> {
+    // Also when a change in this process (BlacklistService → reload) loaded the index first: without the
+    // listener, other processes' changes would never arrive.
+    this.start();
     if (!this.index) {
-      this.start();
       await this.reload();
       if (!this.index) throw new CommonError('DATABASE_UNAVAILABLE', 'The sender blacklist cannot be loaded; retry shortly', { retryAfterSeconds: 5 });
     }
@@ -75,6 +78,7 @@ export class BlacklistCache {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.refresh) clearInterval(this.refresh);
     this.refresh = null;
     await this.listener?.stop();
@@ -83,7 +87,7 @@ export class BlacklistCache {
   }
 
   private start(): void {
-    if (this.listener) return;
+    if (this.listener || this.stopped) return;
     this.listener = new PgListener(this.db.url, BLACKLIST_CHANNEL, { notify: () => void this.reload(), connected: () => void this.reload() }, this.logger);
     this.listener.start();
     this.refresh = setInterval(() => void this.reload(), this.ttlSeconds * 1000);

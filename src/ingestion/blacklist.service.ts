@@ -18,6 +18,8 @@ export function parseBlacklistPattern(raw: string): { pattern: string; kind: Bla
     return { pattern, kind: 'domain' };
   }
   const [local, domain, ...rest] = pattern.split('@');
+  // `*` is a legal local-part character, but `*@x.example` is surely meant as a wildcard, which it would not be.
+  if (local === '*') throw badInput([{ field: 'pattern', message: 'use @x.example to block every address of a domain' }]);
   if (rest.length > 0 || !local || !domain || !LOCAL_PART.test(local) || !DOMAIN.test(domain)) throw invalid();
   return { pattern, kind: 'address' };
 }

@@ -25,6 +25,12 @@ export function parseMailbox(input: string): Mailbox | null {
 
 /** A comma-separated RFC 5322 address list; groups are flattened to their members. */
 export function parseMailboxList(input: string): Mailbox[] | null {
+  // Without quotes, comments or groups a comma can only separate addresses: take the fast path per entry.
+  if (!/["():;\\]/.test(input)) {
+    const entries = input.split(',').filter((entry) => entry.trim() !== '');
+    const mailboxes = entries.map(parseMailbox);
+    if (entries.length > 0 && mailboxes.every((mailbox) => mailbox !== null)) return mailboxes as Mailbox[];
+  }
   const parsed = parseAddressList({ input, rfc6532: true });
   if (!parsed) return null;
   return parsed

@@ -21,6 +21,8 @@ export interface NormalizedEmail {
   subject: string;
   fromAddress: string;
   fromName: string | null;
+  /** Every From address (a MIME From may list several); the blacklist checks each. */
+  senders: string[];
   to: string[];
   cc: string[];
   body: string;
@@ -99,6 +101,7 @@ export function normalizeSubmission(input: ParsedSubmission, raw: Buffer): Norma
     subject: input.subject,
     fromAddress: input.from.address,
     fromName: input.from.name,
+    senders: [input.from.address],
     to: input.to ?? [],
     cc: input.cc ?? [],
     body: input.body,

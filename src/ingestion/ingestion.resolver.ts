@@ -157,6 +157,8 @@ function withGraphQLFieldNames(error: PebbleError): PebbleError {
   if (!fields) return error;
   const graphqlName = new Map(Object.entries(WIRE_NAMES).map(([field, wire]) => [wire as string, field]));
   const renamed = fields.map(({ field, message }) => {
+    // The service names the REST header; a GraphQL caller sent the `idempotencyKey` argument.
+    if (field === 'Idempotency-Key') return { field: 'idempotencyKey', message };
     const [head, ...rest] = field.split('.');
     const name = graphqlName.get(head);
     return { field: name ? ['input', name, ...rest].join('.') : field, message };

@@ -7,7 +7,7 @@ import { INGESTION_WRITERS, type IngestionStatusView } from './ingestion.service
 /** A JSON body together with the bytes it was parsed from, which are stored as received. */
 interface JsonBody {
   value: unknown;
-  raw: string;
+  raw: Buffer;
 }
 
 const RECEIPT = {
@@ -19,12 +19,15 @@ const RECEIPT = {
 
 export function ingestionRoutes(app: FastifyInstance, { ingestion }: Services, config: Config): void {
   // Own content-type parsers, encapsulated in this plugin: the JSON text is kept, MIME arrives as bytes,
-  // and each has its own size limit (413 above it).
+  // and each has its own size limit (413 above it). Every other type, text/plain included, is answered 415.
   void app.register(async (scope) => {
     const parseJson = scope.getDefaultJsonParser('error', 'error');
-    scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.INGEST_JSON_LIMIT_BYTES }, (request, raw, done) =>
-      parseJson(request, raw as string, (error, value) => (error ? done(badInput([{ field: 'body', message: 'is not valid JSON' }])) : done(null, { value, raw }))),
+    scope.removeAllContentTypeParsers();
+    // Read as bytes, not as a string: decoding first would replace invalid UTF-8 and `raw` would not be what was sent.
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: config.INGEST_JSON_LIMIT_BYTES }, (request, raw, done) =>
+      parseJson(request, (raw as Buffer).toString('utf8'), (error, value) =>
+        error ? done(badInput([{ field: 'body', message: 'is not valid JSON' }])) : done(null, { value, raw: raw as Buffer }),
+      ),
     );
     scope.addContentTypeParser('message/rfc822', { parseAs: 'buffer', bodyLimit: config.INGEST_MIME_LIMIT_BYTES }, (_request, raw, done) => done(null, raw));
 
@@ -36,7 +39,7 @@ export function ingestionRoutes(app: FastifyInstance, { ingestion }: Services, c
         const body = request.body;
         const receipt = Buffer.isBuffer(body)
           ? await ingestion.ingestMime(request.auth!, body, key)
-          : await ingestion.ingestJson(request.auth!, body?.value, body?.raw ?? '', key);
+          : await ingestion.ingestJson(request.auth!, body?.value, body?.raw ?? Buffer.alloc(0), key);
         if (receipt.replayed) reply.header('idempotent-replayed', 'true');
         return reply.status(202).send({ tracking_id: receipt.trackingId, status: receipt.status });
       },

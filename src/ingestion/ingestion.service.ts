@@ -135,11 +135,13 @@ export class IngestionService {
   }
 
   private async accept(auth: AuthContext, email: NormalizedEmail, idempotencyKey: string | null): Promise<IngestionReceipt> {
-    const blockedBy = await this.deps.blacklist.match(email.fromAddress);
-    if (blockedBy) {
-      throw new IngestionError('SENDER_BLACKLISTED', `Sender ${email.fromAddress} is blacklisted (${blockedBy})`, {
-        fields: [{ field: 'from', message: 'is on the global sender blacklist' }],
-      });
+    for (const sender of email.senders) {
+      const blockedBy = await this.deps.blacklist.match(sender);
+      if (blockedBy) {
+        throw new IngestionError('SENDER_BLACKLISTED', `Sender ${sender} is blacklisted (${blockedBy})`, {
+          fields: [{ field: 'from', message: 'is on the global sender blacklist' }],
+        });
+      }
     }
     const wait = this.deps.rateLimiter.take(auth.tenantId);
     if (wait > 0) {

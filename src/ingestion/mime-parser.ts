@@ -5,6 +5,9 @@ import { DEFAULT_SOURCE_SYSTEM, splitMessageIds, type EmailLimits, type Normaliz
 
 const MAX_LISTED = 500;
 const MAX_HEADER_CHARS = 998;
+// Half of a UTF-16 pair without the other half (an encoded-word in the UTF-16 charset can decode to one):
+// JSON.stringify keeps it as `\udXXX`, which Postgres refuses in jsonb, failing the insert.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
  * Parses a whole RFC 5322/MIME message into the same form as a JSON submission. Real mail is often
@@ -19,7 +22,8 @@ export async function parseMime(raw: Buffer, limits: EmailLimits): Promise<Norma
     throw badInput([{ field: 'body', message: `is not a parseable MIME message (${(error as Error).message})` }]);
   }
   const problems: string[] = [];
-  const from = addresses(mail.from)[0];
+  const senders = addresses(mail.from);
+  const from = senders[0];
   if (!from) throw badInput([{ field: 'from', message: 'the message has no parseable From address' }]);
 
   const clean = (field: string, value: string, max: number): string => {
@@ -32,18 +36,27 @@ export async function parseMime(raw: Buffer, limits: EmailLimits): Promise<Norma
       text = text.slice(0, max);
       problems.push(`${field}: truncated to ${max} characters (the raw message is complete)`);
     }
+    // After truncating, which may itself cut a pair in two.
+    const wellFormed = text.replace(LONE_SURROGATE, '\ufffd');
+    if (wellFormed !== text) {
+      text = wellFormed;
+      problems.push(`${field}: unpaired UTF-16 surrogates replaced`);
+    }
     return text;
   };
 
   const dateHeader = mail.headerLines.find((line) => line.key === 'date');
   const date = dateHeader ? new Date(dateHeader.line.slice(dateHeader.line.indexOf(':') + 1).trim()) : null;
-  if (dateHeader && (!date || Number.isNaN(date.getTime()))) problems.push('date: unparseable Date header, ingestion time used');
+  // `new Date` also reads ISO years such as -010000, before anything Postgres can store (4713 BC).
+  const usableDate = date !== null && !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1;
+  if (dateHeader && !usableDate) problems.push('date: unparseable Date header, ingestion time used');
   if (!mail.messageId) problems.push('message_id: no Message-ID header');
 
   return {
     subject: clean('subject', mail.subject ?? '', limits.subjectMaxChars),
     fromAddress: from.address,
     fromName: from.name,
+    senders: senders.map((sender) => sender.address),
     to: addresses(mail.to).map((entry) => entry.address),
     cc: addresses(mail.cc).map((entry) => entry.address),
     body: clean('body', mail.text ?? '', limits.textMaxChars),
@@ -59,7 +72,7 @@ export async function parseMime(raw: Buffer, limits: EmailLimits): Promise<Norma
     references: (Array.isArray(mail.references) ? mail.references : splitMessageIds(mail.references ?? ''))
       .slice(0, MAX_LISTED)
       .map((id) => clean('references', id, MAX_HEADER_CHARS)),
-    receivedAt: date && !Number.isNaN(date.getTime()) ? date : null,
+    receivedAt: usableDate ? date : null,
     sourceSystem: DEFAULT_SOURCE_SYSTEM,
     raw,
     rawContentType: 'message/rfc822',
@@ -72,7 +85,13 @@ function addresses(field: AddressObject | AddressObject[] | undefined): { addres
   return objects
     .flatMap((object) => object.value)
     .flatMap((entry) => (entry.group ? entry.group : [entry]))
-    .filter((entry) => typeof entry.address === 'string' && entry.address.length <= MAX_HEADER_CHARS && /^[^@\s\u0000]+@[^@\s\u0000]+$/.test(entry.address))
+    .filter(
+      (entry) =>
+        typeof entry.address === 'string' &&
+        entry.address.length <= MAX_HEADER_CHARS &&
+        /^[^@\s\u0000]+@[^@\s\u0000]+$/.test(entry.address) &&
+        entry.address.replace(LONE_SURROGATE, '') === entry.address,
+    )
     .slice(0, MAX_LISTED)
     .map((entry) => ({ address: entry.address!, name: entry.name?.replaceAll('\u0000', '').slice(0, MAX_HEADER_CHARS) || null }));
 }

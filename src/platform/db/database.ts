@@ -31,6 +31,10 @@ export class Database {
    */
   async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A connection lost mid-transaction fails the pending query and also emits 'error' on the client, which
+    // the pool only listens to while the client is idle: unheard, that event would crash the process.
+    const ignoreLostConnection = () => undefined;
+    client.on('error', ignoreLostConnection);
     let broken: Error | undefined;
     try {
       await client.query('begin');
@@ -41,6 +45,7 @@ export class Database {
       await client.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
       throw error;
     } finally {
+      client.off('error', ignoreLostConnection);
       // A connection whose rollback failed is in an unknown state: destroy it instead of pooling it.
       client.release(broken);
     }

@@ -80,8 +80,11 @@ export class GroupCommit<Item, Result> {
       batch.forEach((waiter, index) => waiter.resolve(results[index]));
     } catch (error) {
       if (batch.length > 1 && !isDatabaseUnavailable(error)) {
-        // One bad item must not fail its neighbours: write each alone, so only the culprit gets the error.
-        await Promise.all(batch.map((waiter) => this.settle([waiter])));
+        // One bad item must not fail its neighbours: bisect until the culprit is alone and only it gets the
+        // error. The halves run one after the other, in this batch's slot, so a retry never exceeds `concurrency`.
+        const middle = Math.ceil(batch.length / 2);
+        await this.settle(batch.slice(0, middle));
+        await this.settle(batch.slice(middle));
         return;
       }
       const reported = isDatabaseUnavailable(error) ? databaseUnavailable() : error;

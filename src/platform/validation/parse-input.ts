@@ -19,10 +19,16 @@ function fieldProblems(issue: z.core.$ZodIssue): FieldProblem[] {
   return [{ field: path.join('.') || 'input', message: issue.message }];
 }
 
+// Half of a UTF-16 pair (`"\ud834"` is legal JSON): Postgres refuses it in jsonb, so it is bad input here.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** Postgres rejects U+0000 in `text` and `jsonb`; caught here it is bad input, not an internal error. */
 function nulProblems(value: unknown, path: string[] = []): FieldProblem[] {
   const field = () => path.join('.') || 'input';
-  if (typeof value === 'string') return value.includes('\u0000') ? [{ field: field(), message: 'must not contain NUL characters' }] : [];
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) return [{ field: field(), message: 'must not contain NUL characters' }];
+    return LONE_SURROGATE.test(value) ? [{ field: field(), message: 'must be well-formed Unicode (an unpaired surrogate was sent)' }] : [];
+  }
   if (Array.isArray(value)) return value.flatMap((item, index) => nulProblems(item, [...path, String(index)]));
   if (value === null || typeof value !== 'object' || value instanceof Date) return [];
   return Object.entries(value).flatMap(([key, item]) => [
