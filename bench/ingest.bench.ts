@@ -58,7 +58,9 @@ async function main(): Promise<void> {
   const logger = pino({ level: 'info', base: { pid: process.pid } }, pino.destination({ dest: '/dev/null', sync: false }));
   await ensureDatabase(ownerUrl, logger);
   await migrate(ownerUrl, undefined, logger);
-  const config = parseConfig({ NODE_ENV: 'production', LOG_LEVEL: 'info', JWT_SECRET: 'bench-secret-bench-secret-bench-secret-000', DB_POOL_SIZE: '10' });
+  // INGEST_* variables from the environment tune the run (batch size, wait, concurrency), as they would tune `pebble serve`.
+  const tuning = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('INGEST_')));
+  const config = parseConfig({ NODE_ENV: 'production', LOG_LEVEL: 'info', JWT_SECRET: 'bench-secret-bench-secret-bench-secret-000', DB_POOL_SIZE: '10', ...tuning });
 
   const owner = await Database.connect(ownerUrl, 1);
   const tenants = new TenantService(owner);
@@ -111,8 +113,15 @@ async function main(): Promise<void> {
   out(`\nratio Pebble / baseline: ${((pebble.rps / baseline.rps) * 100).toFixed(1)} %`);
   out(`202 answers: ${pebble.accepted}; Email rows: ${emails}; email_processing jobs: ${jobs}`);
   out(`transactions: ${batches} (mean ${(Number(items) / Math.max(1, Number(batches))).toFixed(1)} emails per commit)`);
-  const consistent = Number(emails) === pebble.accepted && Number(jobs) === pebble.accepted;
-  out(consistent ? 'consistent: every 202 has exactly one row and one job' : 'INCONSISTENT: rows or jobs differ from the 202 answers');
+  // autocannon stops at the deadline without reading the answers still in flight (at most one per
+  // connection); those requests were committed all the same, so they show up as rows without a counted 202.
+  const unanswered = Number(emails) - pebble.accepted;
+  const consistent = Number(emails) === Number(jobs) && unanswered >= 0 && unanswered <= CONNECTIONS;
+  out(
+    consistent
+      ? `consistent: one row and one job per 202, plus ${unanswered} committed requests whose answers autocannon did not wait for`
+      : 'INCONSISTENT: rows, jobs and 202 answers disagree',
+  );
 
   // The bench database keeps its schema between runs; drop this run's rows so it does not grow.
   await owner.query(`delete from pgboss.job where name = 'email_processing' and data->>'tenantId' = ?`, [tenant.id]);
