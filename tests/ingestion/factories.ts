@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import type { TestEnv } from '../setup/test-env';
 
@@ -127,4 +129,19 @@ export async function ingestionCounter(env: TestEnv, outcome: string): Promise<n
   const response = await env.api.app.inject({ method: 'GET', url: '/metrics' });
   const line = response.body.split('\n').find((l) => l.startsWith(`pebble_ingestion_emails_total{outcome="${outcome}"} `));
   return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+/**
+ * The shared corpus of real messages (read in place, never copied into the repo): `PEBBLE_MAIL_CORPUS`, else
+ * beside the checkout (`../shared/corpus`), else the workspace's copy, so a clone anywhere (CI) finds it.
+ */
+export function mailCorpus(): string {
+  const candidates = [
+    process.env.PEBBLE_MAIL_CORPUS,
+    path.resolve(__dirname, '../../../shared/corpus/mail-fixtures'),
+    '/work/shared/corpus/mail-fixtures',
+  ].filter((candidate): candidate is string => Boolean(candidate));
+  const found = candidates.find((candidate) => existsSync(candidate));
+  if (!found) throw new Error(`Mail corpus not found; set PEBBLE_MAIL_CORPUS (looked in ${candidates.join(', ')})`);
+  return found;
 }

@@ -4,10 +4,10 @@ import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { callerFactory, type Caller } from '../factories';
 import { createTestEnv, type TestEnv } from '../setup/test-env';
-import { ingest, storedCounts, storedEmail, type EmailRow } from './factories';
+import { ingest, mailCorpus, storedCounts, storedEmail, type EmailRow } from './factories';
 
 /** The shared corpus of real-world mail (read in place, never copied into the repo). */
-const CORPUS = path.resolve(__dirname, '../../../shared/corpus/mail-fixtures');
+const CORPUS = mailCorpus();
 
 /** Every `.eml` below `dir`, as `folder/file.eml` paths relative to the corpus, sorted. */
 function emlFiles(dir: string, prefix = ''): string[] {
