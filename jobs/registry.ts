@@ -2,37 +2,47 @@ import type PgBoss from 'pg-boss';
 import type { Logger } from '../src/platform/logging/logger';
 import type { JobName, JobPayloads } from '../src/platform/queue/jobs';
 import type { Services } from '../src/services';
+import { emailDlqJob } from './email-dlq.job';
+import { processEmailJob } from './process-email.job';
+
+export interface JobContext {
+  services: Services;
+  boss: PgBoss;
+  logger: Logger;
+}
 
 export interface JobDefinition<Name extends JobName> {
-  /** pg-boss delivers at least once: a handler must change nothing when it runs a second time. */
-  handle(jobs: PgBoss.Job<JobPayloads[Name]>[], services: Services): Promise<void>;
-  options?: PgBoss.WorkOptions;
+  /**
+   * pg-boss delivers at least once: a handler must change nothing when it runs a second time. A handler
+   * that settles its jobs itself (complete / fail) returns normally; pg-boss then completes whatever is
+   * still active.
+   */
+  handle(jobs: PgBoss.Job<JobPayloads[Name]>[], context: JobContext): Promise<void>;
+  options?: PgBoss.WorkOptions & { includeMetadata?: boolean };
 }
 
-/**
- * A queue this build fills but does not yet work: its jobs wait, untouched, for the release that handles
- * them. Saying so explicitly keeps the registry complete by construction.
- */
-export interface NotYetHandled {
-  readonly pending: string;
-}
-
-/** One entry per queue in `JobPayloads`; a queue without an entry does not compile. */
+/** One handler per queue in `JobPayloads`; a queue without one does not compile. */
 export const JOBS = {
-  email_processing: { pending: 'classification and cards (US-BKP-004/006): jobs stay queued until then' },
-  email_dlq: { pending: 'SyncError and replay (US-BKP-005)' },
-} satisfies { [Name in JobName]: JobDefinition<Name> | NotYetHandled };
+  email_processing: processEmailJob,
+  email_dlq: emailDlqJob,
+} satisfies { [Name in JobName]: JobDefinition<Name> };
 
-export async function startWorkers(boss: PgBoss, services: Services, logger: Logger): Promise<JobName[]> {
-  const working: JobName[] = [];
-  for (const [name, definition] of Object.entries(JOBS) as [JobName, JobDefinition<JobName> | NotYetHandled][]) {
-    if ('pending' in definition) {
-      logger.warn({ queue: name, reason: definition.pending }, 'queue has no worker in this build');
-      continue;
-    }
-    await boss.work<JobPayloads[JobName]>(name, definition.options ?? {}, (jobs) => definition.handle(jobs, services));
-    logger.info({ queue: name }, 'worker listening');
-    working.push(name);
+export interface WorkerOptions {
+  /** Jobs fetched and handled together per queue. */
+  batchSize: number;
+}
+
+export async function startWorkers(boss: PgBoss, services: Services, logger: Logger, { batchSize }: WorkerOptions): Promise<JobName[]> {
+  const context: JobContext = { services, boss, logger };
+  for (const [name, definition] of Object.entries(JOBS) as [JobName, JobDefinition<JobName>][]) {
+    const options = { batchSize, pollingIntervalSeconds: 0.5, ...definition.options } as PgBoss.WorkOptions;
+    let workerId = '';
+    workerId = await boss.work<JobPayloads[JobName]>(name, options, async (jobs) => {
+      await definition.handle(jobs, context);
+      // pg-boss waits out the polling interval after every fetch; a full batch means more is waiting, so fetch again now.
+      if (jobs.length >= batchSize) boss.notifyWorker(workerId);
+    });
+    logger.info({ queue: name, batchSize }, 'worker listening');
   }
-  return working;
+  return Object.keys(JOBS) as JobName[];
 }

@@ -26,7 +26,7 @@ export function secretsFor(config: Config) {
 }
 
 export function queueSettings(config: Config): QueueSettings {
-  return { emailRetryDelaySeconds: config.EMAIL_RETRY_DELAY_SECONDS };
+  return { emailRetryDelaySeconds: config.EMAIL_RETRY_DELAY_SECONDS, emailExpireSeconds: config.EMAIL_JOB_EXPIRE_SECONDS };
 }
 
 export function locatePostgres(config: Config, logger: Logger): Promise<PostgresServer> {
@@ -64,16 +64,17 @@ export async function startProcess(role: ProcessRole, config: Config, logger: Lo
       await seedDemo(postgres.ownerUrl, config.PEBBLE_DEMO_PASSWORD, logger);
     }
     const appUrl = appDatabaseUrl(postgres.ownerUrl, config.APP_DATABASE_URL, secrets.appDbPassword);
-    const db = await Database.connect(appUrl, config.DB_POOL_SIZE, config.INGEST_BATCH_CONCURRENCY);
+    // The plain pool carries the ingestion group commit and, in workers, the pipeline's transactions.
+    const db = await Database.connect(appUrl, config.DB_POOL_SIZE, role === 'serve' ? config.INGEST_BATCH_CONCURRENCY : Math.max(config.INGEST_BATCH_CONCURRENCY, config.DB_POOL_SIZE));
     stops.push(() => db.close());
     const services = createServices(config, secrets.jwtSecret, db, logger);
     stops.push(() => services.close());
 
-    const boss: PgBoss = await startBoss({ connectionString: appUrl, logger, worker: role !== 'serve' });
+    const boss: PgBoss = await startBoss({ connectionString: appUrl, logger, worker: role !== 'serve', maintenanceSeconds: config.QUEUE_MAINTENANCE_SECONDS });
     stops.push(() => boss.stop({ graceful: true, wait: true, timeout: 20_000 }));
     await assertQueuesExist(boss);
     if (role !== 'serve') {
-      const queues = await startWorkers(boss, services, logger);
+      const queues = await startWorkers(boss, services, logger, { batchSize: config.WORKER_BATCH_SIZE });
       logger.info({ queues }, 'Pebble worker running');
     }
     if (role !== 'worker') {

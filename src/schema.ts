@@ -2,16 +2,18 @@ import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { AuthResolver } from './auth/auth.resolver';
+import { CardResolver } from './cards/card.resolver';
 import { CompanyResolver } from './companies/company.resolver';
 import { BlacklistResolver } from './ingestion/blacklist.resolver';
 import { IngestionResolver } from './ingestion/ingestion.resolver';
+import { OpsResolver } from './ops/ops.resolver';
 import { authChecker } from './platform/graphql/auth-checker';
 import type { Services } from './services';
 
 /** Root fields callable without an access token. */
 export const PUBLIC_FIELDS: ReadonlySet<string> = new Set(['token', 'refreshToken']);
 
-const RESOLVERS = [AuthResolver, CompanyResolver, IngestionResolver, BlacklistResolver] as const;
+const RESOLVERS = [AuthResolver, CompanyResolver, IngestionResolver, BlacklistResolver, CardResolver, OpsResolver] as const;
 
 function resolverInstances(services: Services): object[] {
   return [
@@ -19,6 +21,8 @@ function resolverInstances(services: Services): object[] {
     new CompanyResolver(services.companies),
     new IngestionResolver(services.ingestion),
     new BlacklistResolver(services.blacklist),
+    new CardResolver(services.cards),
+    new OpsResolver(services.deadLetters),
   ];
 }
 

@@ -1,23 +1,12 @@
-import { Arg, Authorized, Field, ID, InputType, Mutation, ObjectType, Query, registerEnumType, Resolver } from 'type-graphql';
+import { Arg, Authorized, Field, ID, InputType, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
 import type { AuthContext } from '../platform/context/auth-context';
 import { PebbleError } from '../platform/errors/pebble-error';
 import { CurrentAuth } from '../platform/graphql/context';
-import { EMAIL_STATUSES, type EmailStatus } from './email.entity';
+import { IngestionStatus, type EmailStatus } from './email.entity';
 import type { EmailSubmission } from './email-submission';
 import { INGESTION_WRITERS, type IngestionReceipt as Receipt, type IngestionService, type IngestionStatusView } from './ingestion.service';
 
-const IngestionStatus = Object.fromEntries(EMAIL_STATUSES.map((status) => [status, status])) as { [S in EmailStatus]: S };
-registerEnumType(IngestionStatus, {
-  name: 'IngestionStatus',
-  description: 'Where an accepted email is: queued → processing → carded, duplicate or dead (dead-lettered).',
-  valuesConfig: {
-    queued: { description: 'Accepted and committed with its processing job; waiting for a worker.' },
-    processing: { description: 'A worker is classifying it and building its card.' },
-    carded: { description: 'On a Kanban card (`cardId`).' },
-    duplicate: { description: 'Its Message-ID was seen before in this tenant; no new card ("Duplicate Ignored").' },
-    dead: { description: 'Every attempt failed; it is in the dead-letter queue with a SyncError.' },
-  } satisfies Record<EmailStatus, { description: string }>,
-});
+
 
 @InputType({ description: 'An email handed to Pebble; the same contract as the JSON body of `POST /api/v1/ingestion/email/`.' })
 export class EmailInput {

@@ -9,11 +9,16 @@ const JUSTIFIED = [
   'drop table if exists "login_throttle" cascade;',
   // Entities hold references as scalar ids (`tenantId`, `userId`), not ORM relations, so the foreign keys
   // the migration declares are unknown to the ORM.
+  'alter table "activity_events" drop constraint "activity_events_tenant_id_fkey";',
+  'alter table "cards" drop constraint "cards_company_id_fkey";',
+  'alter table "cards" drop constraint "cards_tenant_id_fkey";',
   'alter table "companies" drop constraint "companies_tenant_id_fkey";',
   'alter table "emails" drop constraint "emails_tenant_id_fkey";',
   'alter table "ingestion_keys" drop constraint "ingestion_keys_tenant_id_fkey";',
+  'alter table "processed_emails" drop constraint "processed_emails_tenant_id_fkey";',
   'alter table "refresh_tokens" drop constraint "refresh_tokens_tenant_id_fkey";',
   'alter table "refresh_tokens" drop constraint "refresh_tokens_user_id_fkey";',
+  'alter table "sync_errors" drop constraint "sync_errors_tenant_id_fkey";',
   'alter table "users" drop constraint "users_tenant_id_fkey";',
 ];
 

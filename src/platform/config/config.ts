@@ -55,11 +55,36 @@ const schema = z
     BLACKLIST_CACHE_TTL_SECONDS: duration.default(30),
     /** First retry delay of `email_processing`; pg-boss doubles it per attempt (retryBackoff). */
     EMAIL_RETRY_DELAY_SECONDS: duration.default(5),
+    /** How long one `email_processing` attempt may run before pg-boss fails it; longer than the classifier's timeout. */
+    EMAIL_JOB_EXPIRE_SECONDS: duration.default(300),
+    /** How often workers fail jobs whose attempt outlived EMAIL_JOB_EXPIRE_SECONDS (a killed worker's), then retried. */
+    QUEUE_MAINTENANCE_SECONDS: duration.default(30),
+    /** Jobs fetched and processed together by one worker. */
+    WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(25),
+
+    /** `builtin` (offline, default), `ollama` (needs OLLAMA_HOST, PEBBLE_LLM_MODEL) or `openai` (needs OPENAI_API_KEY). */
+    CLASSIFIER_PROVIDER: z.enum(['builtin', 'ollama', 'openai']).default('builtin'),
+    CLASSIFIER_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
+    OLLAMA_HOST: optionalUrl,
+    OPENAI_API_KEY: z.string().min(1).optional(),
+    OPENAI_BASE_URL: optionalUrl,
+    PEBBLE_LLM_MODEL: z.string().min(1).optional(),
   })
   .superRefine(
     (env, ctx) => {
       if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
         ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
+      }
+      if (env.CLASSIFIER_TIMEOUT_MS >= env.EMAIL_JOB_EXPIRE_SECONDS * 1000) {
+        ctx.addIssue({ code: 'custom', path: ['EMAIL_JOB_EXPIRE_SECONDS'], message: 'must be longer than CLASSIFIER_TIMEOUT_MS, or a slow classifier fails every job' });
+      }
+      if (env.CLASSIFIER_PROVIDER === 'ollama') {
+        if (!env.OLLAMA_HOST) ctx.addIssue({ code: 'custom', path: ['OLLAMA_HOST'], message: 'is required when CLASSIFIER_PROVIDER=ollama' });
+        if (!env.PEBBLE_LLM_MODEL) ctx.addIssue({ code: 'custom', path: ['PEBBLE_LLM_MODEL'], message: 'is required when CLASSIFIER_PROVIDER=ollama' });
+      }
+      if (env.CLASSIFIER_PROVIDER === 'openai') {
+        if (!env.OPENAI_API_KEY) ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'is required when CLASSIFIER_PROVIDER=openai' });
+        if (!env.PEBBLE_LLM_MODEL) ctx.addIssue({ code: 'custom', path: ['PEBBLE_LLM_MODEL'], message: 'is required when CLASSIFIER_PROVIDER=openai' });
       }
     },
     // Zod skips refinements once any field failed; run anyway so one start-up lists every problem.

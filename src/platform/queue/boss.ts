@@ -1,6 +1,6 @@
 import PgBoss from 'pg-boss';
 import type { Logger } from '../logging/logger';
-import { queueDefinitions, type JobName, type QueueSettings } from './jobs';
+import { DEFAULT_QUEUE_SETTINGS, queueDefinitions, type JobName, type QueueSettings } from './jobs';
 
 export const BOSS_SCHEMA = 'pgboss';
 
@@ -12,9 +12,11 @@ export interface BossOptions {
   /** Maintenance and cron run only in processes that work queues; an api process just checks and reads. */
   worker?: boolean;
   poolSize?: number;
+  /** How often a worker process expires stuck jobs (e.g. of a killed worker) and archives old ones. */
+  maintenanceSeconds?: number;
 }
 
-export async function startBoss({ connectionString, logger, install = false, worker = true, poolSize = 4 }: BossOptions): Promise<PgBoss> {
+export async function startBoss({ connectionString, logger, install = false, worker = true, poolSize = 4, maintenanceSeconds = 30 }: BossOptions): Promise<PgBoss> {
   const boss = new PgBoss({
     connectionString,
     schema: BOSS_SCHEMA,
@@ -22,6 +24,7 @@ export async function startBoss({ connectionString, logger, install = false, wor
     migrate: install,
     supervise: !install && worker,
     schedule: !install && worker,
+    maintenanceIntervalSeconds: maintenanceSeconds,
     application_name: install ? 'pebble-migrate' : 'pebble',
   });
   boss.on('error', (error) => logger.error({ err: error }, 'pg-boss error'));
@@ -40,6 +43,6 @@ export async function createQueues(boss: PgBoss, settings: QueueSettings): Promi
 /** Fails fast when the database lacks a queue this build needs: jobs sent to it would vanish. */
 export async function assertQueuesExist(boss: PgBoss): Promise<void> {
   const existing = new Set((await boss.getQueues()).map((queue) => queue.name));
-  const missing = Object.keys(queueDefinitions({ emailRetryDelaySeconds: 1 })).filter((name) => !existing.has(name));
+  const missing = Object.keys(queueDefinitions(DEFAULT_QUEUE_SETTINGS)).filter((name) => !existing.has(name));
   if (missing.length > 0) throw new Error(`Queues missing: ${missing.join(', ')}. Run \`pebble migrate\` first.`);
 }

@@ -22,9 +22,10 @@ export type JobName = keyof JobPayloads;
 /** Operator-tunable parts of the queue policies (from config). */
 export interface QueueSettings {
   emailRetryDelaySeconds: number;
+  emailExpireSeconds: number;
 }
 
-export const DEFAULT_QUEUE_SETTINGS: QueueSettings = { emailRetryDelaySeconds: 5 };
+export const DEFAULT_QUEUE_SETTINGS: QueueSettings = { emailRetryDelaySeconds: 5, emailExpireSeconds: 300 };
 
 /** pg-boss queue options, in creation order: a dead-letter queue comes before the queue that names it. */
 export function queueDefinitions(settings: QueueSettings): Record<JobName, Omit<PgBoss.Queue, 'name'>> {
@@ -36,6 +37,8 @@ export function queueDefinitions(settings: QueueSettings): Record<JobName, Omit<
       retryLimit: 3,
       retryBackoff: true,
       retryDelay: settings.emailRetryDelaySeconds,
+      // An attempt still active after this is failed (and retried): a worker killed mid-job loses nothing.
+      expireInSeconds: settings.emailExpireSeconds,
       deadLetter: 'email_dlq',
     },
   };

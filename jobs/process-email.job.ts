@@ -1,0 +1,62 @@
+import type PgBoss from 'pg-boss';
+import { ClassifierError } from '../src/classification/classifier';
+import type { FailureReport } from '../src/ops/dead-letter.service';
+import { parseEmailJob } from '../src/pipeline/email-pipeline.service';
+import { PermanentJobError } from '../src/pipeline/pipeline.errors';
+import { isDatabaseUnavailable } from '../src/platform/db/unavailable';
+import { BOSS_SCHEMA } from '../src/platform/queue/boss';
+import type { JobContext, JobDefinition } from './registry';
+
+const QUEUE = 'email_processing';
+
+/**
+ * `email_processing`: each job of a fetch is processed on its own, concurrently, so one failure never fails
+ * its neighbours: a failed job is failed here (for a retry, or straight to the dead-letter queue when no retry
+ * can help), and pg-boss completes the rest when the handler returns.
+ */
+export const processEmailJob: JobDefinition<'email_processing'> = {
+  options: { includeMetadata: true },
+  async handle(jobs, { services, boss, logger }) {
+    await Promise.all(
+      jobs.map(async (job) => {
+        try {
+          // Success needs no call here: pg-boss completes every job of the fetch that is still active.
+          await services.pipeline.process(parseEmailJob(job.data));
+        } catch (error) {
+          await fail(boss, job as PgBoss.JobWithMetadata<unknown>, error as Error, { services, boss, logger });
+        }
+      }),
+    );
+  },
+};
+
+async function fail(boss: PgBoss, job: PgBoss.JobWithMetadata<unknown>, error: Error, { services, logger }: JobContext): Promise<void> {
+  const retryable = isRetryable(error);
+  const report: FailureReport = {
+    message: error.message,
+    stack: error.stack ?? `${error.name}: ${error.message}`,
+    jobId: job.id,
+    attempt: job.retryCount + 1,
+    retryable,
+  };
+  logger.warn({ queue: QUEUE, job_id: job.id, attempt: report.attempt, retryable, err: error }, 'email processing attempt failed');
+  try {
+    const payload = parseEmailJob(job.data);
+    await services.pipeline.recordFailure(payload, error);
+  } catch {
+    // A malformed payload has no email to count the failure on; the dead-letter record still gets it.
+  }
+  if (!retryable) {
+    // pg-boss retries while retry_count < retry_limit; closing that gap sends this failure to the dead-letter queue.
+    await boss.getDb().executeSql(`update ${BOSS_SCHEMA}.job set retry_limit = retry_count where name = $1 and id = $2`, [QUEUE, job.id]);
+  }
+  await boss.fail(QUEUE, job.id, report);
+}
+
+function isRetryable(error: Error): boolean {
+  if (error instanceof PermanentJobError) return false;
+  if (error instanceof ClassifierError) return error.retryable;
+  if (isDatabaseUnavailable(error)) return true;
+  // Unknown failures get the benefit of the doubt: 3 retries with backoff, then the dead-letter queue.
+  return true;
+}

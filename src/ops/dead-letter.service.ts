@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { AuthContext } from '../platform/context/auth-context';
+import { Database } from '../platform/db/database';
+import { CommonError, notFound } from '../platform/errors/pebble-error';
+import type { Logger } from '../platform/logging/logger';
+import type { JobWriter } from '../platform/queue/job-writer';
+import { parseInput } from '../platform/validation/parse-input';
+import { SyncError } from './sync-error.entity';
+
+/** Postgres channel for live operations figures; the payload names the tenant, so subscribers filter on it. */
+export const OPS_CHANNEL = 'pebble_ops';
+
+/** What the processing worker attaches to a failed attempt (pg-boss keeps it as the job's output). */
+export interface FailureReport {
+  message: string;
+  stack: string;
+  jobId: string;
+  attempt: number;
+  retryable: boolean;
+}
+
+export interface DeadLetter {
+  queue: string;
+  data: unknown;
+  output: unknown;
+}
+
+export interface OpsStats {
+  dlqCount: number;
+  queued: number;
+  active: number;
+  failedLastHour: number;
+}
+
+const listInput = z.object({
+  resolved: z.boolean().nullish(),
+  first: z.number().int().min(1).max(100).default(20),
+  after: z.uuid().nullish(),
+});
+export type ListSyncErrorsInput = z.input<typeof listInput>;
+
+const envelope = z.object({ tenantId: z.uuid(), emailId: z.uuid().optional(), correlationId: z.string().min(1).max(200) });
+
+/** US-BKP-005: dead-lettered jobs become SyncErrors that admins can inspect, replay or resolve. */
+export class DeadLetterService {
+  constructor(
+    private readonly db: Database,
+    private readonly jobs: JobWriter,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Records one dead-lettered job; a job recorded before (the DLQ delivered it twice) is updated, not duplicated. */
+  async record({ queue, data, output }: DeadLetter): Promise<void> {
+    const payload = envelope.safeParse(data);
+    if (!payload.success) {
+      // Without a tenant there is no one to show it to: keep it in the log, loudly.
+      this.logger.error({ queue, data, output }, 'dead-lettered job without a tenant; not recorded as a SyncError');
+      return;
+    }
+    const { tenantId, emailId, correlationId } = payload.data;
+    const failure = failureOf(output);
+    await this.db.transaction(async (client) => {
+      await Database.setTenant(client, tenantId);
+      const email = emailId
+        ? (await client.query<{ raw: Buffer; first_failed_at: Date | null }>('select raw, first_failed_at from emails where id = $1', [emailId])).rows[0]
+        : undefined;
+      const jobId = failure.jobId ?? emailId ?? randomUUID();
+      const { rows } = await client.query<{ id: string }>(
+        `insert into sync_errors (id, tenant_id, source_system, correlation_id, queue, job_id, email_id, error, traceback, payload, raw_payload,
+           attempts, first_failed_at, last_failed_at)
+         values ($1, $2, 'email-pipeline', $3, $4, $5, $6, $7, $8, $9, $10, $11, coalesce($12, now()), now())
+         on conflict (tenant_id, queue, job_id) do update set error = excluded.error, traceback = excluded.traceback,
+           attempts = excluded.attempts, last_failed_at = now(), resolved_at = null, updated_at = now()
+         returning id`,
+        [randomUUID(), tenantId, correlationId, queue, jobId, emailId ?? null, failure.message, failure.stack, JSON.stringify(data),
+          email?.raw ?? null, failure.attempt, email?.first_failed_at ?? null],
+      );
+      if (emailId) {
+        await client.query(`update emails set status = 'dead', finished_at = now(), last_error = $2, updated_at = now() where id = $1`, [emailId, failure.message.slice(0, 2000)]);
+      }
+      await client.query(
+        `insert into activity_events (id, tenant_id, source_system, correlation_id, entity_type, entity_id, kind, payload)
+         values ($1, $2, 'email-pipeline', $3, 'sync_error', $4, 'sync.failed', $5)`,
+        [randomUUID(), tenantId, correlationId, rows[0].id, JSON.stringify({ queue, jobId, emailId: emailId ?? null, error: failure.message, attempts: failure.attempt })],
+      );
+      await this.publish(client, tenantId);
+    });
+    this.logger.warn({ tenant_id: tenantId, queue, email_id: emailId, attempts: failure.attempt, err: failure.message }, 'job dead-lettered');
+  }
+
+  list(auth: AuthContext, input: ListSyncErrorsInput): Promise<SyncError[]> {
+    const { resolved, first, after } = parseInput(listInput, input);
+    return this.db.withTenant(auth, (em) =>
+      em.find(
+        SyncError,
+        {
+          ...(resolved === true ? { resolvedAt: { $ne: null } } : resolved === false ? { resolvedAt: null } : {}),
+          ...(after ? { id: { $lt: after } } : {}),
+        },
+        { orderBy: { id: 'desc' }, limit: first },
+      ),
+    );
+  }
+
+  stats(auth: AuthContext): Promise<OpsStats> {
+    return this.db.withTenant(auth, async (em) => {
+      const [row] = await em.execute<{ dlq: string; queued: string; active: string; failed: string }[]>(
+        `select
+           (select count(*) from sync_errors where resolved_at is null) as dlq,
+           (select count(*) from pgboss.job where name = 'email_processing' and state in ('created', 'retry') and data->>'tenantId' = ?) as queued,
+           (select count(*) from pgboss.job where name = 'email_processing' and state = 'active' and data->>'tenantId' = ?) as active,
+           (select count(*) from sync_errors where last_failed_at > now() - interval '1 hour') as failed`,
+        [auth.tenantId, auth.tenantId],
+      );
+      return { dlqCount: Number(row.dlq), queued: Number(row.queued), active: Number(row.active), failedLastHour: Number(row.failed) };
+    });
+  }
+
+  /**
+   * Re-queues the dead job as a new `email_processing` job in the same transaction that marks the SyncError
+   * replayed. Idempotency makes this safe to press twice: the claim allows one card per email.
+   */
+  async replay(auth: AuthContext, id: string): Promise<SyncError> {
+    const syncErrorId = parseInput(z.uuid(), id);
+    const updated = await this.db.transaction(async (client) => {
+      await Database.setTenant(client, auth.tenantId);
+      const { rows } = await client.query<{ queue: string; payload: Record<string, unknown>; email_id: string | null; resolved_at: Date | null }>(
+        'select queue, payload, email_id, resolved_at from sync_errors where id = $1 for update',
+        [syncErrorId],
+      );
+      const error = rows[0];
+      if (!error) return null;
+      if (error.queue !== 'email_processing' || !error.email_id) {
+        throw new CommonError('BAD_USER_INPUT', `Jobs of queue ${error.queue} cannot be replayed`);
+      }
+      const data = { tenantId: auth.tenantId, emailId: error.email_id, correlationId: auth.correlationId };
+      await this.jobs.insert(client, [{ id: randomUUID(), name: 'email_processing', data }]);
+      await client.query(
+        `update sync_errors set replayed_at = now(), resolved_at = now(), resolution_note = 'replayed', updated_at = now() where id = $1`,
+        [syncErrorId],
+      );
+      await client.query(`update emails set status = 'queued', finished_at = null, updated_at = now() where id = $1 and status = 'dead'`, [error.email_id]);
+      await client.query(
+        `insert into activity_events (id, tenant_id, source_system, correlation_id, entity_type, entity_id, kind, payload)
+         values ($1, $2, 'api', $3, 'sync_error', $4, 'sync.replayed', $5)`,
+        [randomUUID(), auth.tenantId, auth.correlationId, syncErrorId, JSON.stringify({ emailId: error.email_id, by: auth.userId })],
+      );
+      await this.publish(client, auth.tenantId);
+      return syncErrorId;
+    });
+    if (!updated) throw notFound('SyncError', id);
+    return this.get(auth, updated);
+  }
+
+  async resolve(auth: AuthContext, id: string, note: string): Promise<SyncError> {
+    const { syncErrorId, text } = parseInput(z.object({ syncErrorId: z.uuid(), text: z.string().trim().min(1).max(2000) }), { syncErrorId: id, text: note });
+    const found = await this.db.transaction(async (client) => {
+      await Database.setTenant(client, auth.tenantId);
+      const { rowCount } = await client.query(
+        `update sync_errors set resolved_at = coalesce(resolved_at, now()), resolution_note = $2, updated_at = now() where id = $1`,
+        [syncErrorId, text],
+      );
+      if (rowCount === 0) return false;
+      await client.query(
+        `insert into activity_events (id, tenant_id, source_system, correlation_id, entity_type, entity_id, kind, payload)
+         values ($1, $2, 'api', $3, 'sync_error', $4, 'sync.resolved', $5)`,
+        [randomUUID(), auth.tenantId, auth.correlationId, syncErrorId, JSON.stringify({ note: text, by: auth.userId })],
+      );
+      await this.publish(client, auth.tenantId);
+      return true;
+    });
+    if (!found) throw notFound('SyncError', id);
+    return this.get(auth, syncErrorId);
+  }
+
+  private get(auth: AuthContext, id: string): Promise<SyncError> {
+    return this.db.withTenant(auth, async (em) => {
+      const error = await em.findOne(SyncError, { id });
+      if (!error) throw notFound('SyncError', id);
+      return error;
+    });
+  }
+
+  /** NOTIFY is delivered on commit, so listeners never hear of a change that rolled back. */
+  private async publish(client: import('pg').PoolClient, tenantId: string): Promise<void> {
+    await client.query(
+      `select pg_notify($1, json_build_object('topic', 'dlq', 'tenantId', $2::text,
+         'dlqCount', (select count(*) from sync_errors where resolved_at is null))::text)`,
+      [OPS_CHANNEL, tenantId],
+    );
+  }
+}
+
+function failureOf(output: unknown): { message: string; stack: string; jobId?: string; attempt: number } {
+  const report = (output ?? {}) as Partial<FailureReport> & { value?: { message?: string } };
+  const message = report.message ?? report.value?.message ?? 'unknown failure';
+  return {
+    message,
+    stack: report.stack ?? message,
+    jobId: typeof report.jobId === 'string' ? report.jobId : undefined,
+    attempt: typeof report.attempt === 'number' ? report.attempt : 1,
+  };
+}
