@@ -167,6 +167,47 @@ describe('email pipeline: from POST /api/v1/ingestion/email/ to one Kanban card 
     expect(job).toEqual({ retry_count: 0, state: 'failed' });
   });
 
+  it('dead-letters a job without a tenant untouched, on its first attempt', async () => {
+    const jobId = randomUUID();
+    await env.ownerDb.query(
+      `insert into pgboss.job (id, name, data, retry_limit, retry_delay, retry_backoff, dead_letter) values (?, 'email_processing', ?, 3, 1, true, 'email_dlq')`,
+      [jobId, JSON.stringify({ emailId: randomUUID() })],
+    );
+
+    const [job] = await eventually('the malformed job to fail', () =>
+      env.ownerDb.query<{ state: string; retry_count: number; output: { message: string } }>(`select state, retry_count, output from pgboss.job where id = ?`, [jobId]).then((rows) => rows[0]?.state === 'failed' && rows),
+    );
+    expect(job.retry_count).toBe(0);
+    expect(job.output.message).toContain('tenantId');
+    const [dead] = await eventually('its dead letter to be handled', () =>
+      env.ownerDb
+        .query<{ state: string; data: Record<string, unknown> }>(`select state, data from pgboss.job where name = 'email_dlq' and data->>'emailId' = (select data->>'emailId' from pgboss.job where id = ?)`, [jobId])
+        .then((rows) => rows[0]?.state === 'completed' && rows),
+    );
+    expect(dead.data).not.toHaveProperty('tenantId');
+  });
+
+  it('lists the board by column, category and company, newest first, a page at a time', async () => {
+    const caller = await callerFactory(env, 'admin');
+    const acme = await env.services.companies.create(caller.auth, { name: 'Acme', domain: 'acme.example' });
+    const invoice = await settled(caller, await send(caller, emailFactory({ from: 'ap@acme.example', subject: 'Invoice 88 overdue', body: 'Please pay invoice 88, the payment is overdue by 30 days.' })));
+    const other = await settled(caller, await send(caller, emailFactory({ from: 'x@elsewhere.example' })));
+    const gql = async (query: string) =>
+      (await env.api.app.inject({ method: 'POST', url: '/graphql', headers: { authorization: `Bearer ${caller.access}`, 'content-type': 'application/json' }, payload: { query } })).json();
+
+    const all = await gql('{ cards { id } }');
+    const byCompany = await gql(`{ cards(companyId: "${acme.id}") { id companyId } }`);
+    const invoices = await gql('{ cards(category: invoice, column: inbox) { id category } }');
+    const firstPage = await gql('{ cards(first: 1) { id } }');
+    const secondPage = await gql(`{ cards(first: 1, after: "${firstPage.data.cards[0].id}") { id } }`);
+
+    expect(all.data.cards.map((c: { id: string }) => c.id).sort()).toEqual([invoice.card_id, other.card_id].sort());
+    expect(byCompany.data.cards).toEqual([{ id: invoice.card_id, companyId: acme.id }]);
+    expect(invoices.data.cards).toEqual([{ id: invoice.card_id, category: 'invoice' }]);
+    expect([...firstPage.data.cards, ...secondPage.data.cards]).toHaveLength(2);
+    expect(firstPage.data.cards[0].id).not.toBe(secondPage.data.cards[0].id);
+  });
+
   it('moves a card between columns, records card.moved, and hides cards of other tenants', async () => {
     const caller = await callerFactory(env, 'member', a.tenant);
     const { card_id: cardId } = await settled(a, await send(a, emailFactory()));

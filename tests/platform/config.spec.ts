@@ -17,6 +17,20 @@ describe(parseConfig.name, () => {
     expect(problems).toEqual([expect.stringMatching(/^PORT: /), expect.stringMatching(/^JWT_ACCESS_TTL_SECONDS: /), 'JWT_SECRET: is required when NODE_ENV=production']);
   });
 
+  it('refuses a job expiry that a slow classifier call could outlive', () => {
+    expect(problemsOf({ CLASSIFIER_TIMEOUT_MS: '30000', EMAIL_JOB_EXPIRE_SECONDS: '30' })).toEqual([
+      'EMAIL_JOB_EXPIRE_SECONDS: must be longer than CLASSIFIER_TIMEOUT_MS, or a slow classifier fails every job',
+    ]);
+  });
+
+  it('names the settings a remote classifier is missing', () => {
+    expect(problemsOf({ CLASSIFIER_PROVIDER: 'ollama' })).toEqual([
+      'OLLAMA_HOST: is required when CLASSIFIER_PROVIDER=ollama',
+      'PEBBLE_LLM_MODEL: is required when CLASSIFIER_PROVIDER=ollama',
+    ]);
+    expect(problemsOf({ CLASSIFIER_PROVIDER: 'openai', PEBBLE_LLM_MODEL: 'gpt-4o-mini' })).toEqual(['OPENAI_API_KEY: is required when CLASSIFIER_PROVIDER=openai']);
+  });
+
   it('names each variable in the error message an operator reads', () => {
     expect(() => parseConfig({ PORT: '70000', LOG_LEVEL: 'loud' })).toThrow(/Invalid configuration:\n {2}- PORT: .*\n {2}- LOG_LEVEL: /);
   });
