@@ -1,7 +1,7 @@
 import type PgBoss from 'pg-boss';
 import { ClassifierError } from '../src/classification/classifier';
 import type { FailureReport } from '../src/ops/dead-letter.service';
-import { parseEmailJob } from '../src/pipeline/email-pipeline.service';
+import { parseEmailJob, type EmailJobPayload } from '../src/pipeline/email-pipeline.service';
 import { PermanentJobError } from '../src/pipeline/pipeline.errors';
 import { isDatabaseUnavailable } from '../src/platform/db/unavailable';
 import { BOSS_SCHEMA } from '../src/platform/queue/boss';
@@ -16,27 +16,48 @@ const QUEUE = 'email_processing';
  */
 export const processEmailJob: JobDefinition<'email_processing'> = {
   options: { includeMetadata: true },
-  async handle(jobs, { services, boss, logger }) {
-    await Promise.all(
-      jobs.map(async (job) => {
-        try {
-          // Success needs no call here: pg-boss completes every job of the fetch that is still active.
-          await services.pipeline.process(parseEmailJob(job.data));
-        } catch (error) {
-          await fail(boss, job as PgBoss.JobWithMetadata<unknown>, error as Error, { services, boss, logger });
-        }
-      }),
-    );
+  async handle(jobs, context) {
+    const byTenant = new Map<string, { job: PgBoss.Job<unknown>; payload: EmailJobPayload }[]>();
+    for (const job of jobs) {
+      try {
+        const payload = parseEmailJob(job.data);
+        byTenant.set(payload.tenantId, [...(byTenant.get(payload.tenantId) ?? []), { job, payload }]);
+      } catch (error) {
+        await fail(job, error as Error, context);
+      }
+    }
+    // Success needs no call here: pg-boss completes every job of the fetch that is still active.
+    await Promise.all([...byTenant].map(([tenantId, group]) => processTenant(tenantId, group, context)));
   },
 };
 
-async function fail(boss: PgBoss, job: PgBoss.JobWithMetadata<unknown>, error: Error, { services, logger }: JobContext): Promise<void> {
+/** One tenant's jobs together; when their shared transaction fails, each job alone, so only the culprit fails. */
+async function processTenant(tenantId: string, group: { job: PgBoss.Job<unknown>; payload: EmailJobPayload }[], context: JobContext): Promise<void> {
+  let results: Map<EmailJobPayload, unknown> | null = null;
+  try {
+    results = await context.services.pipeline.processBatch(tenantId, group.map(({ payload }) => payload));
+  } catch (error) {
+    context.logger.warn({ tenant_id: tenantId, jobs: group.length, err: error }, 'batch failed; processing its emails one by one');
+  }
+  await Promise.all(
+    group.map(async ({ job, payload }) => {
+      try {
+        const outcome = results ? results.get(payload) : await context.services.pipeline.process(payload);
+        if (outcome instanceof Error) throw outcome;
+      } catch (error) {
+        await fail(job, error as Error, context);
+      }
+    }),
+  );
+}
+
+async function fail(job: PgBoss.Job<unknown>, error: Error, { services, boss, logger }: JobContext): Promise<void> {
   const retryable = isRetryable(error);
   const report: FailureReport = {
     message: error.message,
     stack: error.stack ?? `${error.name}: ${error.message}`,
     jobId: job.id,
-    attempt: job.retryCount + 1,
+    attempt: (job as PgBoss.JobWithMetadata<unknown>).retryCount + 1,
     retryable,
   };
   logger.warn({ queue: QUEUE, job_id: job.id, attempt: report.attempt, retryable, err: error }, 'email processing attempt failed');

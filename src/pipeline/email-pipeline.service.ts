@@ -78,6 +78,68 @@ export class EmailPipeline {
     });
   }
 
+  /**
+   * Several jobs of one tenant (one fetch) in two transactions instead of two per email: one marks them all
+   * `processing`, one claims them all (in hash order, so concurrent workers lock in the same order) and makes
+   * their cards in job order. Failures of single emails before that transaction (missing email, classifier)
+   * are returned per job; if the shared transaction fails, this throws and the caller retries each job alone.
+   */
+  async processBatch(tenantId: string, payloads: EmailJobPayload[]): Promise<Map<EmailJobPayload, PipelineOutcome | Error>> {
+    const results = new Map<EmailJobPayload, PipelineOutcome | Error>();
+    const emails = await this.startMany(tenantId, payloads);
+    const work: { payload: EmailJobPayload; email: EmailRow; hash: string; source: 'message_id' | 'content'; classification: Classification }[] = [];
+    const seen = new Set<string>();
+    for (const payload of payloads) {
+      const email = emails.get(payload.emailId);
+      if (!email) {
+        results.set(payload, new PermanentJobError(`Email ${payload.emailId} does not exist in tenant ${tenantId}`));
+      } else if (email.status === 'carded' || email.status === 'duplicate' || seen.has(email.id)) {
+        results.set(payload, { kind: 'skipped', reason: `already ${email.status}` });
+      } else {
+        seen.add(email.id);
+        try {
+          const classification = await this.classifier.classify({ subject: email.subject, body: email.body, from: email.from_address });
+          const identity = emailIdentity({ messageId: email.message_id, fromAddress: email.from_address, receivedAt: email.received_at, subject: email.subject, body: email.body });
+          work.push({ payload, email, hash: identity.hash, source: identity.source, classification });
+        } catch (error) {
+          results.set(payload, error as Error);
+        }
+      }
+    }
+    if (work.length === 0) return results;
+    await this.db.transaction(async (client) => {
+      await Database.setTenant(client, tenantId);
+      const { rows } = await client.query<{ email_id: string }>(
+        `insert into processed_emails (id, tenant_id, source_system, correlation_id, message_id_hash, hash_source, email_id)
+         select gen_random_uuid(), $1, $2, x.correlation_id, x.hash, x.source, x.email_id
+         from unnest($3::text[], $4::text[], $5::uuid[], $6::text[]) with ordinality as x(hash, source, email_id, correlation_id, position)
+         order by x.hash, x.position
+         on conflict (tenant_id, message_id_hash) do nothing returning email_id`,
+        [tenantId, PIPELINE_SOURCE, work.map((w) => w.hash), work.map((w) => w.source), work.map((w) => w.payload.emailId), work.map((w) => w.payload.correlationId)],
+      );
+      const claimed = new Set(rows.map((row) => row.email_id));
+      for (const { payload, email, hash, classification } of work) {
+        results.set(payload, claimed.has(payload.emailId) ? await this.card(client, payload, email, hash, classification) : await this.duplicate(client, payload, hash));
+      }
+    });
+    return results;
+  }
+
+  private startMany(tenantId: string, payloads: EmailJobPayload[]): Promise<Map<string, EmailRow>> {
+    return this.db.transaction(async (client) => {
+      await Database.setTenant(client, tenantId);
+      const { rows } = await client.query<EmailRow>(
+        `update emails e set status = case when e.status in ('carded', 'duplicate') then e.status else 'processing' end,
+           processing_started_at = coalesce(e.processing_started_at, now()), updated_at = now(), correlation_id = x.correlation_id
+         from unnest($2::uuid[], $3::text[]) as x(id, correlation_id)
+         where e.id = x.id and e.tenant_id = $1
+         returning e.id, e.status, e.subject, e.from_address, e.body, e.message_id, e.in_reply_to, e.reference_ids, e.received_at, e.card_id`,
+        [tenantId, payloads.map((p) => p.emailId), payloads.map((p) => p.correlationId)],
+      );
+      return new Map(rows.map((row) => [row.id, row]));
+    });
+  }
+
   /** Marks the email `processing` and reads it, in the job's tenant. */
   private start({ tenantId, emailId, correlationId }: EmailJobPayload): Promise<EmailRow | undefined> {
     return this.db.transaction(async (client) => {
