@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Classification, Classifier } from '../classification/classifier';
 import { Database } from '../platform/db/database';
 import type { Logger } from '../platform/logging/logger';
+import { parentDomains, writeCards } from './card-batch-writer';
 import { emailIdentity, hashMessageId, normalizeMessageId } from './message-id';
 import { PermanentJobError } from './pipeline.errors';
 
@@ -80,8 +81,8 @@ export class EmailPipeline {
 
   /**
    * Several jobs of one tenant (one fetch) in two transactions instead of two per email: one marks them all
-   * `processing`, one claims them all (in hash order, so concurrent workers lock in the same order) and makes
-   * their cards in job order. Failures of single emails before that transaction (missing email, classifier)
+   * `processing`, one claims them all (in hash order, so concurrent workers lock in the same order) and writes
+   * their cards set-wise (`writeCards`). Failures of single emails before that transaction (missing email, classifier)
    * are returned per job; if the shared transaction fails, this throws and the caller retries each job alone.
    */
   async processBatch(tenantId: string, payloads: EmailJobPayload[]): Promise<Map<EmailJobPayload, PipelineOutcome | Error>> {
@@ -118,10 +119,25 @@ export class EmailPipeline {
         [tenantId, PIPELINE_SOURCE, work.map((w) => w.hash), work.map((w) => w.source), work.map((w) => w.payload.emailId), work.map((w) => w.payload.correlationId)],
       );
       const claimed = new Set(rows.map((row) => row.email_id));
-      for (const { payload, email, hash, classification } of work) {
-        results.set(payload, claimed.has(payload.emailId) ? await this.card(client, payload, email, hash, classification) : await this.duplicate(client, payload, hash));
-      }
+      const outcomes = await writeCards(
+        client,
+        tenantId,
+        work.map(({ payload, email, hash, classification }) => ({
+          emailId: payload.emailId,
+          correlationId: payload.correlationId,
+          subject: email.subject,
+          fromAddress: email.from_address,
+          inReplyTo: email.in_reply_to,
+          referenceIds: email.reference_ids,
+          hash,
+          classification,
+          claimed: claimed.has(payload.emailId),
+        })),
+      );
+      for (const { payload } of work) results.set(payload, outcomes.get(payload.emailId)!);
     });
+    const duplicates = work.filter(({ payload }) => (results.get(payload) as PipelineOutcome).kind === 'duplicate').length;
+    if (duplicates > 0) this.logger.info({ tenant_id: tenantId, duplicates }, 'Duplicate Ignored');
     return results;
   }
 
@@ -228,9 +244,7 @@ export class EmailPipeline {
 
   /** The tenant's company whose domain is the sender's domain or a parent of it (`eu.acme.example` → `acme.example`). */
   private async companyOf(client: PoolClient, tenantId: string, fromAddress: string): Promise<string | null> {
-    const domain = fromAddress.slice(fromAddress.lastIndexOf('@') + 1).toLowerCase().replace(/\.$/, '');
-    const labels = domain.split('.');
-    const candidates = labels.slice(0, -1).map((_, index) => labels.slice(index).join('.'));
+    const candidates = parentDomains(fromAddress);
     if (candidates.length === 0) return null;
     const { rows } = await client.query<{ id: string }>(
       `select id from companies where tenant_id = $1 and domain = any($2::text[])
