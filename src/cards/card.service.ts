@@ -30,18 +30,21 @@ export class CardService {
   /** Newest first; `after` is the id of the last card of the previous page. */
   list(auth: AuthContext, input: ListCardsInput): Promise<Card[]> {
     const { column, category, companyId, first, after } = parseInput(listInput, input);
-    return this.db.withTenant(auth, (em) =>
-      em.find(
+    return this.db.withTenant(auth, async (em) => {
+      // Keyset on (created_at, id): ids are random, so the id alone says nothing about age.
+      const cursor = after ? await em.findOne(Card, { id: after }, { fields: ['createdAt'] }) : null;
+      if (after && !cursor) throw notFound('Card', after);
+      return em.find(
         Card,
         {
           ...(column ? { column } : {}),
           ...(category ? { category } : {}),
           ...(companyId ? { companyId } : {}),
-          ...(after ? { id: { $lt: after } } : {}),
+          ...(cursor ? { $or: [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { $lt: cursor.id } }] } : {}),
         },
-        { orderBy: { id: 'desc' }, limit: first },
-      ),
-    );
+        { orderBy: { createdAt: 'desc', id: 'desc' }, limit: first },
+      );
+    });
   }
 
   get(auth: AuthContext, id: string): Promise<Card> {

@@ -91,16 +91,19 @@ export class DeadLetterService {
 
   list(auth: AuthContext, input: ListSyncErrorsInput): Promise<SyncError[]> {
     const { resolved, first, after } = parseInput(listInput, input);
-    return this.db.withTenant(auth, (em) =>
-      em.find(
+    return this.db.withTenant(auth, async (em) => {
+      // Keyset on (last failure, id): ids are random, so the id alone says nothing about age.
+      const cursor = after ? await em.findOne(SyncError, { id: after }, { fields: ['lastFailedAt'] }) : null;
+      if (after && !cursor) throw notFound('SyncError', after);
+      return em.find(
         SyncError,
         {
           ...(resolved === true ? { resolvedAt: { $ne: null } } : resolved === false ? { resolvedAt: null } : {}),
-          ...(after ? { id: { $lt: after } } : {}),
+          ...(cursor ? { $or: [{ lastFailedAt: { $lt: cursor.lastFailedAt } }, { lastFailedAt: cursor.lastFailedAt, id: { $lt: cursor.id } }] } : {}),
         },
-        { orderBy: { id: 'desc' }, limit: first },
-      ),
-    );
+        { orderBy: { lastFailedAt: 'desc', id: 'desc' }, limit: first },
+      );
+    });
   }
 
   stats(auth: AuthContext): Promise<OpsStats> {
