@@ -60,7 +60,7 @@ const schema = z
     /** How often workers fail jobs whose attempt outlived EMAIL_JOB_EXPIRE_SECONDS (a killed worker's), then retried. */
     QUEUE_MAINTENANCE_SECONDS: duration.default(30),
     /** Jobs fetched and processed together by one worker. */
-    WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(25),
+    WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(100),
 
     /** `builtin` (offline, default), `ollama` (needs OLLAMA_HOST, PEBBLE_LLM_MODEL) or `openai` (needs OPENAI_API_KEY). */
     CLASSIFIER_PROVIDER: z.enum(['builtin', 'ollama', 'openai']).default('builtin'),
