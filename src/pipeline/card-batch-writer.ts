@@ -154,7 +154,7 @@ function companyFor(companies: Map<string, string>, address: string): string | n
 }
 
 /** `a@eu.acme.example` → `eu.acme.example`, `acme.example` (never the bare top-level domain). */
-export function parentDomains(address: string): string[] {
+function parentDomains(address: string): string[] {
   const labels = address.slice(address.lastIndexOf('@') + 1).toLowerCase().replace(/\.$/, '').split('.');
   return labels.slice(0, -1).map((_, index) => labels.slice(index).join('.'));
 }

@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import type { PoolClient } from 'pg';
 import { z } from 'zod';
 import type { Classification, Classifier } from '../classification/classifier';
 import { Database } from '../platform/db/database';
 import type { Logger } from '../platform/logging/logger';
-import { parentDomains, writeCards } from './card-batch-writer';
-import { emailIdentity, hashMessageId, normalizeMessageId } from './message-id';
+import { writeCards } from './card-batch-writer';
+import { emailIdentity } from './message-id';
 import { PermanentJobError } from './pipeline.errors';
 
 export const PIPELINE_SOURCE = 'email-pipeline';
@@ -50,33 +48,11 @@ export class EmailPipeline {
     private readonly logger: Logger,
   ) {}
 
-  async process(payload: EmailJobPayload, signal?: AbortSignal): Promise<PipelineOutcome> {
-    const { tenantId, emailId } = payload;
-    const email = await this.start(payload);
-    if (!email) throw new PermanentJobError(`Email ${emailId} does not exist in tenant ${tenantId}`);
-    if (email.status === 'carded' || email.status === 'duplicate') {
-      // pg-boss delivers at least once: a job whose work already committed changes nothing.
-      this.logger.info({ tenant_id: tenantId, email_id: emailId, status: email.status }, 'email already processed; skipping');
-      return { kind: 'skipped', reason: `already ${email.status}` };
-    }
-    const identity = emailIdentity({
-      messageId: email.message_id,
-      fromAddress: email.from_address,
-      receivedAt: email.received_at,
-      subject: email.subject,
-      body: email.body,
-    });
-    const classification = await this.classifier.classify({ subject: email.subject, body: email.body, from: email.from_address }, signal);
-    return this.db.transaction(async (client) => {
-      await Database.setTenant(client, tenantId);
-      const claimed = await client.query(
-        `insert into processed_emails (id, tenant_id, source_system, correlation_id, message_id_hash, hash_source, email_id)
-         values ($1, $2, $3, $4, $5, $6, $7) on conflict (tenant_id, message_id_hash) do nothing returning id`,
-        [randomUUID(), tenantId, PIPELINE_SOURCE, payload.correlationId, identity.hash, identity.source, emailId],
-      );
-      if (claimed.rowCount === 0) return this.duplicate(client, payload, identity.hash);
-      return this.card(client, payload, email, identity.hash, classification);
-    });
+  /** One job on its own: the fallback when a fetch's shared transaction failed. */
+  async process(payload: EmailJobPayload): Promise<PipelineOutcome> {
+    const outcome = (await this.processBatch(payload.tenantId, [payload])).get(payload)!;
+    if (outcome instanceof Error) throw outcome;
+    return outcome;
   }
 
   /**
@@ -95,6 +71,8 @@ export class EmailPipeline {
       if (!email) {
         results.set(payload, new PermanentJobError(`Email ${payload.emailId} does not exist in tenant ${tenantId}`));
       } else if (email.status === 'carded' || email.status === 'duplicate' || seen.has(email.id)) {
+        // pg-boss delivers at least once: a job whose work already committed changes nothing.
+        this.logger.info({ tenant_id: tenantId, email_id: email.id, status: email.status }, 'email already processed; skipping');
         results.set(payload, { kind: 'skipped', reason: `already ${email.status}` });
       } else {
         seen.add(email.id);
@@ -154,112 +132,6 @@ export class EmailPipeline {
       );
       return new Map(rows.map((row) => [row.id, row]));
     });
-  }
-
-  /** Marks the email `processing` and reads it, in the job's tenant. */
-  private start({ tenantId, emailId, correlationId }: EmailJobPayload): Promise<EmailRow | undefined> {
-    return this.db.transaction(async (client) => {
-      await Database.setTenant(client, tenantId);
-      const { rows } = await client.query<EmailRow>(
-        `update emails set status = case when status in ('carded', 'duplicate') then status else 'processing' end,
-           processing_started_at = coalesce(processing_started_at, now()), updated_at = now(), correlation_id = $3
-         where id = $1 and tenant_id = $2
-         returning id, status, subject, from_address, body, message_id, in_reply_to, reference_ids, received_at, card_id`,
-        [emailId, tenantId, correlationId],
-      );
-      return rows[0];
-    });
-  }
-
-  private async duplicate(client: PoolClient, payload: EmailJobPayload, hash: string): Promise<PipelineOutcome> {
-    const { rows } = await client.query<{ email_id: string; card_id: string | null }>(
-      'select email_id, card_id from processed_emails where tenant_id = $1 and message_id_hash = $2',
-      [payload.tenantId, hash],
-    );
-    const original = rows[0];
-    await this.event(client, payload, 'email', payload.emailId, 'duplicate.ignored', {
-      message: 'Duplicate Ignored',
-      messageIdHash: hash,
-      originalEmailId: original?.email_id ?? null,
-      cardId: original?.card_id ?? null,
-    });
-    await client.query(
-      `update emails set status = 'duplicate', message_id_hash = $2, card_id = $3, finished_at = now(), updated_at = now() where id = $1`,
-      [payload.emailId, hash, original?.card_id ?? null],
-    );
-    this.logger.info({ tenant_id: payload.tenantId, email_id: payload.emailId, original_email_id: original?.email_id }, 'Duplicate Ignored');
-    return { kind: 'duplicate', cardId: original?.card_id ?? null };
-  }
-
-  private async card(client: PoolClient, payload: EmailJobPayload, email: EmailRow, hash: string, classification: Classification): Promise<PipelineOutcome> {
-    const { tenantId, emailId } = payload;
-    const threadCardId = await this.threadOf(client, tenantId, email);
-    let cardId: string;
-    if (threadCardId) {
-      cardId = threadCardId;
-      await client.query('update cards set email_count = email_count + 1, updated_at = now() where id = $1', [cardId]);
-      await this.event(client, payload, 'card', cardId, 'email.threaded', { emailId, subject: email.subject, category: classification.category });
-    } else {
-      cardId = randomUUID();
-      const companyId = await this.companyOf(client, tenantId, email.from_address);
-      await client.query(
-        `insert into cards (id, tenant_id, source_system, correlation_id, "column", title, category, priority, sentiment, company_id, first_email_id, thread_key)
-         values ($1, $2, $3, $4, 'inbox', $5, $6, $7, $8, $9, $10, $11)`,
-        [cardId, tenantId, PIPELINE_SOURCE, payload.correlationId, email.subject.trim() || '(no subject)', classification.category,
-          classification.priority, classification.sentiment, companyId, emailId, hash],
-      );
-      await this.event(client, payload, 'card', cardId, 'card.created', {
-        emailId,
-        category: classification.category,
-        priority: classification.priority,
-        sentiment: classification.sentiment,
-        confidence: classification.confidence,
-        classifier: `${classification.provider}/${classification.model}`,
-        ...(classification.fallbackReason ? { classifierFallback: classification.fallbackReason } : {}),
-        companyId,
-      });
-    }
-    await client.query('update processed_emails set card_id = $1, updated_at = now() where tenant_id = $2 and message_id_hash = $3', [cardId, tenantId, hash]);
-    await client.query(
-      `update emails set status = 'carded', card_id = $2, message_id_hash = $3, finished_at = now(), updated_at = now(), last_error = null where id = $1`,
-      [emailId, cardId, hash],
-    );
-    return { kind: 'carded', cardId, threaded: threadCardId !== null };
-  }
-
-  /** The card of an earlier email this one replies to (In-Reply-To, then References, newest first). */
-  private async threadOf(client: PoolClient, tenantId: string, email: EmailRow): Promise<string | null> {
-    const referenced = [email.in_reply_to, ...[...email.reference_ids].reverse()].filter(
-      (id): id is string => typeof id === 'string' && normalizeMessageId(id) !== '',
-    );
-    if (referenced.length === 0) return null;
-    const hashes = referenced.map(hashMessageId);
-    const { rows } = await client.query<{ card_id: string }>(
-      `select card_id from processed_emails where tenant_id = $1 and message_id_hash = any($2::text[]) and card_id is not null
-       order by array_position($2::text[], message_id_hash) limit 1`,
-      [tenantId, hashes],
-    );
-    return rows[0]?.card_id ?? null;
-  }
-
-  /** The tenant's company whose domain is the sender's domain or a parent of it (`eu.acme.example` → `acme.example`). */
-  private async companyOf(client: PoolClient, tenantId: string, fromAddress: string): Promise<string | null> {
-    const candidates = parentDomains(fromAddress);
-    if (candidates.length === 0) return null;
-    const { rows } = await client.query<{ id: string }>(
-      `select id from companies where tenant_id = $1 and domain = any($2::text[])
-       order by array_position($2::text[], domain), created_at limit 1`,
-      [tenantId, candidates],
-    );
-    return rows[0]?.id ?? null;
-  }
-
-  private async event(client: PoolClient, payload: EmailJobPayload, entityType: string, entityId: string, kind: string, details: Record<string, unknown>): Promise<void> {
-    await client.query(
-      `insert into activity_events (id, tenant_id, source_system, correlation_id, entity_type, entity_id, kind, payload)
-       values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [randomUUID(), payload.tenantId, PIPELINE_SOURCE, payload.correlationId, entityType, entityId, kind, JSON.stringify(details)],
-    );
   }
 
   /** Counts a failed attempt on the email, so the dead-letter record knows when failures began. */
