@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { PoolClient } from 'pg';
 import { z } from 'zod';
+import type { ActivityKind } from '../activity/activity-event.entity';
 import type { AuthContext } from '../platform/context/auth-context';
 import { Database } from '../platform/db/database';
 import { CommonError, notFound } from '../platform/errors/pebble-error';
@@ -79,11 +81,13 @@ export class DeadLetterService {
       if (emailId) {
         await client.query(`update emails set status = 'dead', finished_at = now(), last_error = $2, updated_at = now() where id = $1`, [emailId, failure.message.slice(0, 2000)]);
       }
-      await client.query(
-        `insert into activity_events (id, tenant_id, source_system, correlation_id, entity_type, entity_id, kind, payload)
-         values ($1, $2, 'email-pipeline', $3, 'sync_error', $4, 'sync.failed', $5)`,
-        [randomUUID(), tenantId, correlationId, rows[0].id, JSON.stringify({ queue, jobId, emailId: emailId ?? null, error: failure.message, attempts: failure.attempt })],
-      );
+      await this.event(client, { tenantId, correlationId, sourceSystem: 'email-pipeline' }, rows[0].id, 'sync.failed', {
+        queue,
+        jobId,
+        emailId: emailId ?? null,
+        error: failure.message,
+        attempts: failure.attempt,
+      });
       await this.publish(client, tenantId);
     });
     this.logger.warn({ tenant_id: tenantId, queue, email_id: emailId, attempts: failure.attempt, err: failure.message }, 'job dead-lettered');
@@ -144,11 +148,7 @@ export class DeadLetterService {
         [syncErrorId],
       );
       await client.query(`update emails set status = 'queued', finished_at = null, updated_at = now() where id = $1 and status = 'dead'`, [error.email_id]);
-      await client.query(
-        `insert into activity_events (id, tenant_id, source_system, correlation_id, entity_type, entity_id, kind, payload)
-         values ($1, $2, 'api', $3, 'sync_error', $4, 'sync.replayed', $5)`,
-        [randomUUID(), auth.tenantId, auth.correlationId, syncErrorId, JSON.stringify({ emailId: error.email_id, by: auth.userId })],
-      );
+      await this.event(client, { ...auth, sourceSystem: 'api' }, syncErrorId, 'sync.replayed', { emailId: error.email_id, by: auth.userId });
       await this.publish(client, auth.tenantId);
       return syncErrorId;
     });
@@ -165,11 +165,7 @@ export class DeadLetterService {
         [syncErrorId, text],
       );
       if (rowCount === 0) return false;
-      await client.query(
-        `insert into activity_events (id, tenant_id, source_system, correlation_id, entity_type, entity_id, kind, payload)
-         values ($1, $2, 'api', $3, 'sync_error', $4, 'sync.resolved', $5)`,
-        [randomUUID(), auth.tenantId, auth.correlationId, syncErrorId, JSON.stringify({ note: text, by: auth.userId })],
-      );
+      await this.event(client, { ...auth, sourceSystem: 'api' }, syncErrorId, 'sync.resolved', { note: text, by: auth.userId });
       await this.publish(client, auth.tenantId);
       return true;
     });
@@ -185,8 +181,23 @@ export class DeadLetterService {
     });
   }
 
+  /** An ActivityStream entry about a SyncError, in the caller's transaction. */
+  private async event(
+    client: PoolClient,
+    by: { tenantId: string; correlationId: string; sourceSystem: string },
+    syncErrorId: string,
+    kind: ActivityKind,
+    payload: Record<string, unknown>,
+  ): Promise<void> {
+    await client.query(
+      `insert into activity_events (id, tenant_id, source_system, correlation_id, entity_type, entity_id, kind, payload)
+       values ($1, $2, $3, $4, 'sync_error', $5, $6, $7)`,
+      [randomUUID(), by.tenantId, by.sourceSystem, by.correlationId, syncErrorId, kind, JSON.stringify(payload)],
+    );
+  }
+
   /** NOTIFY is delivered on commit, so listeners never hear of a change that rolled back. */
-  private async publish(client: import('pg').PoolClient, tenantId: string): Promise<void> {
+  private async publish(client: PoolClient, tenantId: string): Promise<void> {
     await client.query(
       `select pg_notify($1, json_build_object('topic', 'dlq', 'tenantId', $2::text,
          'dlqCount', (select count(*) from sync_errors where resolved_at is null))::text)`,
