@@ -1,3 +1,4 @@
+import { httpUrl, requireSettings } from '../platform/config/provider-settings';
 import { BuiltinClassifier } from './builtin.classifier';
 import type { Classifier } from './classifier';
 import { OllamaClassifier } from './ollama.classifier';
@@ -24,33 +25,21 @@ export function createClassifier(settings: ClassifierSettings): Classifier {
     case 'builtin':
       return builtin;
     case 'ollama': {
-      const [host, model] = required(provider, [
+      const [host, model] = requireSettings('ollama classifier', [
         ['OLLAMA_HOST', settings.ollamaHost],
         ['PEBBLE_LLM_MODEL', settings.model],
       ]);
-      return new OllamaClassifier({ host: url('OLLAMA_HOST', host), model, timeoutMs, fallback: builtin });
+      return new OllamaClassifier({ host: httpUrl('OLLAMA_HOST', host), model, timeoutMs, fallback: builtin });
     }
     case 'openai': {
-      const [apiKey, model] = required(provider, [
+      const [apiKey, model] = requireSettings('openai classifier', [
         ['OPENAI_API_KEY', settings.openaiApiKey],
         ['PEBBLE_LLM_MODEL', settings.model],
       ]);
-      const baseUrl = settings.openaiBaseUrl ? url('OPENAI_BASE_URL', settings.openaiBaseUrl) : undefined;
+      const baseUrl = settings.openaiBaseUrl ? httpUrl('OPENAI_BASE_URL', settings.openaiBaseUrl) : undefined;
       return new OpenAIClassifier({ baseUrl, apiKey, model, timeoutMs, fallback: builtin });
     }
     default:
       throw new Error(`Unknown classifier provider "${provider as string}": use builtin, ollama or openai`);
   }
-}
-
-function required(provider: string, settings: [variable: string, value: string | undefined][]): string[] {
-  const missing = settings.filter(([, value]) => !value?.trim()).map(([variable]) => variable);
-  if (missing.length > 0) throw new Error(`The ${provider} classifier needs ${missing.join(' and ')} to be set`);
-  return settings.map(([, value]) => value!.trim());
-}
-
-function url(variable: string, value: string): string {
-  const protocol = URL.canParse(value) ? new URL(value).protocol : '';
-  if (protocol !== 'http:' && protocol !== 'https:') throw new Error(`${variable} must be an http(s) URL, got "${value}"`);
-  return value;
 }

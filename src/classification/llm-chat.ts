@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { CATEGORIES, ClassifierError, PRIORITIES, type ClassifierInput } from './classifier';
+import { excerpt } from '../platform/http/post-json';
+import { CATEGORIES, PRIORITIES, type ClassifierInput } from './classifier';
 
 /**
- * What the Ollama and OpenAI classifiers share: the prompt, the answer's JSON schema and its validation,
- * and one HTTP call with the timeout and the retryable/permanent split. Only the wire format differs.
+ * What the Ollama and OpenAI classifiers share: the prompt, the answer's JSON schema and its validation.
+ * Only the wire format differs; the HTTP call itself (timeout, retryable/permanent split) is `postJson`.
  */
 
 export interface ChatMessage {
@@ -70,79 +71,4 @@ export function parseAnswer(content: unknown): { answer: ChatAnswer } | { proble
     return { problem: `answer does not match the schema (${issues.join('; ')})` };
   }
   return { answer: result.data };
-}
-
-export interface PostOptions {
-  /** `ollama` or `openai`, for error messages. */
-  provider: string;
-  timeoutMs: number;
-  signal?: AbortSignal;
-  headers?: Record<string, string>;
-}
-
-/**
- * POSTs JSON and answers the parsed response body (undefined when it is not JSON), or throws:
- * - the caller's own abort reason, untouched, when the caller's signal aborts;
- * - a retryable ClassifierError on timeout, on a network failure (refused, reset, DNS) and on HTTP 408,
- *   429 and 5xx: the service may well answer later;
- * - a permanent ClassifierError on any other HTTP error (400, 401, 403, 404 model not found…): a retry
- *   would get the same answer.
- */
-export async function postJson(url: string, body: unknown, options: PostOptions): Promise<unknown> {
-  const { provider, timeoutMs, signal } = options;
-  signal?.throwIfAborted();
-  const timeout = AbortSignal.timeout(timeoutMs);
-  let status: number;
-  let text: string;
-  try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...options.headers },
-      body: JSON.stringify(body),
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    });
-    status = response.status;
-    text = await response.text();
-  } catch (error) {
-    if (signal?.aborted) throw signal.reason;
-    if (timeout.aborted) throw new ClassifierError(`${provider} did not answer within ${timeoutMs} ms`, true, { cause: error });
-    throw new ClassifierError(`${provider} is unreachable at ${new URL(url).origin}: ${networkProblem(error)}`, true, { cause: error });
-  }
-  if (status < 200 || status > 299) {
-    const retryable = status === 408 || status === 429 || status >= 500;
-    throw new ClassifierError(`${provider} answered HTTP ${status}: ${errorDetail(text)}`, retryable);
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function networkProblem(error: unknown): string {
-  // undici's fetch rejects with TypeError('fetch failed'); the socket's error (ECONNREFUSED…) is its cause.
-  // Duck-typed rather than instanceof: errors may come from another realm (jest's vm contexts do that).
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause ?? error;
-  const code = (cause as { code?: unknown })?.code;
-  const message = (cause as { message?: unknown })?.message;
-  const text = typeof message === 'string' && message !== '' ? message : String(cause);
-  return typeof code === 'string' && !text.includes(code) ? `${code} ${text}` : text;
-}
-
-/** Ollama answers `{"error": "…"}`, OpenAI `{"error": {"message": "…"}}`; anything else is shown cut short. */
-function errorDetail(text: string): string {
-  try {
-    const error = (JSON.parse(text) as { error?: unknown }).error;
-    if (typeof error === 'string') return error;
-    const message = (error as { message?: unknown } | undefined)?.message;
-    if (typeof message === 'string') return message;
-  } catch {
-    // not JSON: fall through
-  }
-  return excerpt(text) || '(empty body)';
-}
-
-function excerpt(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
 }

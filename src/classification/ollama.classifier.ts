@@ -1,5 +1,6 @@
-import type { Classification, Classifier, ClassifierInput } from './classifier';
-import { ANSWER_SCHEMA, chatMessages, parseAnswer, postJson } from './llm-chat';
+import { postJson } from '../platform/http/post-json';
+import { ClassifierError, type Classification, type Classifier, type ClassifierInput } from './classifier';
+import { ANSWER_SCHEMA, chatMessages, parseAnswer } from './llm-chat';
 
 export interface OllamaSettings {
   /** The server's base URL, e.g. `http://127.0.0.1:11434`. */
@@ -33,7 +34,8 @@ export class OllamaClassifier implements Classifier {
   async classify(input: ClassifierInput, signal?: AbortSignal): Promise<Classification> {
     const { model, timeoutMs } = this.settings;
     const request = { model, messages: chatMessages(input), stream: false, format: ANSWER_SCHEMA, options: { temperature: 0 } };
-    const response = (await postJson(this.url, request, { provider: 'ollama', timeoutMs, signal })) as OllamaChatResponse | undefined;
+    const options = { provider: 'ollama', timeoutMs, signal, error: ClassifierError };
+    const response = (await postJson(this.url, request, options)) as OllamaChatResponse | undefined;
     const parsed = parseAnswer(response?.message?.content);
     if ('answer' in parsed) return { ...parsed.answer, provider: 'ollama', model };
     const cutOff = response?.done_reason === 'length' ? ' (cut off at the token limit)' : '';

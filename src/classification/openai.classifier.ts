@@ -1,5 +1,6 @@
-import type { Classification, Classifier, ClassifierInput } from './classifier';
-import { ANSWER_SCHEMA, chatMessages, parseAnswer, postJson } from './llm-chat';
+import { postJson } from '../platform/http/post-json';
+import { ClassifierError, type Classification, type Classifier, type ClassifierInput } from './classifier';
+import { ANSWER_SCHEMA, chatMessages, parseAnswer } from './llm-chat';
 
 export interface OpenAISettings {
   /** `https://api.openai.com` by default; any server speaking the chat completions API. */
@@ -39,8 +40,8 @@ export class OpenAIClassifier implements Classifier {
       temperature: 0,
       response_format: { type: 'json_schema', json_schema: { name: 'email_classification', strict: true, schema: ANSWER_SCHEMA } },
     };
-    const headers = { authorization: `Bearer ${apiKey}` };
-    const response = (await postJson(this.url, request, { provider: 'openai', timeoutMs, signal, headers })) as ChatCompletion | undefined;
+    const options = { provider: 'openai', timeoutMs, signal, headers: { authorization: `Bearer ${apiKey}` }, error: ClassifierError };
+    const response = (await postJson(this.url, request, options)) as ChatCompletion | undefined;
     const choice = response?.choices?.[0];
     const refusal = choice?.message?.refusal;
     if (typeof refusal === 'string' && refusal !== '') return this.fallBack(input, signal, `openai ${model} refused: ${refusal}`);

@@ -17,6 +17,22 @@ export type TransportBehaviour = { hang: true } | { reset: true };
 /** A valid classification, what both fakes answer until told otherwise. */
 export const FAKE_ANSWER = { category: 'support', priority: 'normal', sentiment: 0.2, confidence: 0.9 } as const;
 
+/** The length of every vector the fakes answer: small, as only order and identity matter to tests. */
+export const FAKE_EMBEDDING_DIMENSION = 8;
+
+/**
+ * The vector both fakes answer for a text: derived from the text alone, so a test can tell which text a
+ * vector belongs to and check the order. Components in -1…1.
+ */
+export function fakeEmbedding(text: string): number[] {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return Array.from({ length: FAKE_EMBEDDING_DIMENSION }, (_, i) => {
+    hash = Math.imul(hash ^ (i + 1), 0x01000193);
+    return ((hash >>> 8) % 2001) / 1000 - 1;
+  });
+}
+
 export interface FakeServer<Behaviour, Body> {
   /** Base URL of the server, e.g. `http://127.0.0.1:40321`: pass it as the host / base URL. */
   readonly url: string;
