@@ -1,10 +1,9 @@
 import type PgBoss from 'pg-boss';
 import { ClassifierError } from '../src/classification/classifier';
-import type { FailureReport } from '../src/ops/dead-letter.service';
 import { parseEmailJob, type EmailJobPayload } from '../src/pipeline/email-pipeline.service';
 import { PermanentJobError } from '../src/pipeline/pipeline.errors';
 import { isDatabaseUnavailable } from '../src/platform/db/unavailable';
-import { BOSS_SCHEMA } from '../src/platform/queue/boss';
+import { failJob } from './job-failure';
 import type { JobContext, JobDefinition } from './registry';
 
 const QUEUE = 'email_processing';
@@ -51,27 +50,13 @@ async function processTenant(tenantId: string, group: { job: PgBoss.Job<unknown>
   );
 }
 
-async function fail(job: PgBoss.Job<unknown>, error: Error, { services, boss, logger }: JobContext): Promise<void> {
-  const retryable = isRetryable(error);
-  const report: FailureReport = {
-    message: error.message,
-    stack: error.stack ?? `${error.name}: ${error.message}`,
-    jobId: job.id,
-    attempt: (job as PgBoss.JobWithMetadata<unknown>).retryCount + 1,
-    retryable,
-  };
-  logger.warn({ queue: QUEUE, job_id: job.id, attempt: report.attempt, retryable, err: error }, 'email processing attempt failed');
+async function fail(job: PgBoss.Job<unknown>, error: Error, context: JobContext): Promise<void> {
   try {
-    const payload = parseEmailJob(job.data);
-    await services.pipeline.recordFailure(payload, error);
+    await context.services.pipeline.recordFailure(parseEmailJob(job.data), error);
   } catch {
     // A malformed payload has no email to count the failure on; the dead-letter record still gets it.
   }
-  if (!retryable) {
-    // pg-boss retries while retry_count < retry_limit; closing that gap sends this failure to the dead-letter queue.
-    await boss.getDb().executeSql(`update ${BOSS_SCHEMA}.job set retry_limit = retry_count where name = $1 and id = $2`, [QUEUE, job.id]);
-  }
-  await boss.fail(QUEUE, job.id, report);
+  await failJob(QUEUE, job, error, isRetryable(error), context);
 }
 
 function isRetryable(error: Error): boolean {

@@ -3,6 +3,8 @@ import type { Logger } from '../src/platform/logging/logger';
 import type { JobName, JobPayloads } from '../src/platform/queue/jobs';
 import type { Services } from '../src/services';
 import { emailDlqJob } from './email-dlq.job';
+import { indexActivityJob } from './index-activity.job';
+import { indexDlqJob } from './index-dlq.job';
 import { processEmailJob } from './process-email.job';
 
 export interface JobContext {
@@ -25,6 +27,8 @@ export interface JobDefinition<Name extends JobName> {
 export const JOBS = {
   email_processing: processEmailJob,
   email_dlq: emailDlqJob,
+  index_activity: indexActivityJob,
+  index_dlq: indexDlqJob,
 } satisfies { [Name in JobName]: JobDefinition<Name> };
 
 export interface WorkerOptions {

@@ -6,6 +6,8 @@ import { AuthError } from './auth/auth.errors';
 import type { AccessClaims } from './auth/token.service';
 import { companyRoutes } from './companies/company.routes';
 import { ingestionRoutes } from './ingestion/ingestion.routes';
+import { recordRoutes } from './records/record.routes';
+import { searchRoutes } from './search/search.routes';
 import type { Config } from './platform/config/config';
 import type { AuthContext } from './platform/context/auth-context';
 import type { Database } from './platform/db/database';
@@ -111,6 +113,8 @@ export async function buildApp({ config, logger, db, services }: AppDependencies
   authRoutes(app, services);
   companyRoutes(app, services);
   ingestionRoutes(app, services, config);
+  recordRoutes(app, services, config);
+  searchRoutes(app, services);
 
   const schema = await buildPebbleSchema(services);
   const validationRules = [depthLimit(config.GRAPHQL_MAX_DEPTH)];

@@ -3,11 +3,14 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 import { BlacklistService } from './ingestion/blacklist.service';
 import { config, ConfigError, type Config } from './platform/config/config';
+import { connectChroma } from './platform/chroma/chroma-server';
 import { Database } from './platform/db/database';
-import { migrate } from './platform/db/migrate';
+import { appDatabaseUrl, migrate } from './platform/db/migrate';
 import { PebbleError } from './platform/errors/pebble-error';
 import { createLogger, type Logger } from './platform/logging/logger';
 import { locatePostgres, queueSettings, secretsFor, startProcess, type ProcessRole } from './runtime';
+import { Reindexer } from './search/reindexer';
+import { createServices } from './services';
 import { TenantService } from './tenancy/tenant.service';
 
 /** Runs a long-lived process until SIGINT/SIGTERM, then shuts it down cleanly (a second signal forces exit). */
@@ -52,6 +55,42 @@ async function withOwnerDb<T>(cfg: Config, logger: Logger, work: (db: Database) 
   }
 }
 
+/** `pebble reindex`: as the app role (RLS applies), against the running Chroma or one started for the command. */
+async function reindex(cfg: Config, logger: Logger, options: { tenant?: string; force?: boolean }): Promise<void> {
+  await withOwnerDb(cfg, logger, async (ownerDb) => {
+    const secrets = secretsFor(cfg);
+    const tenantIds = options.tenant ? [(await new TenantService(ownerDb).findBySlug(options.tenant)).id] : undefined;
+    const chroma = await connectChroma(cfg.CHROMA_URL, cfg.PEBBLE_HOME, cfg.CHROMA_PORT, logger);
+    const db = await Database.connect(appDatabaseUrl(ownerDb.url, cfg.APP_DATABASE_URL, secrets.appDbPassword), 2, 2);
+    try {
+      const services = createServices({ ...cfg, CHROMA_URL: chroma.url }, secrets.jwtSecret, db, logger);
+      process.stderr.write(`pebble reindex: embedder ${services.indexer.embedderDescription}, Chroma ${chroma.url}\n`);
+      const report = await new Reindexer(db, services.indexer, logger).run({ tenantIds, force: options.force, onProgress: progressBar('reindex') });
+      await services.close();
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    } finally {
+      await db.close();
+      await chroma.stop();
+    }
+  });
+}
+
+/** A progress bar on a terminal; on a pipe or in a log, a line per tenth. */
+function progressBar(label: string): (done: number, total: number) => void {
+  let lastTenth = -1;
+  return (done, total) => {
+    const share = total === 0 ? 1 : done / total;
+    if (process.stderr.isTTY) {
+      const width = 30;
+      const filled = Math.round(share * width);
+      process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(share * 100).toFixed(1)}% ${done}/${total}${done === total ? '\n' : ''}`);
+    } else if (Math.floor(share * 10) > lastTenth) {
+      lastTenth = Math.floor(share * 10);
+      process.stderr.write(`${label}: ${(share * 100).toFixed(0)}% (${done}/${total})\n`);
+    }
+  };
+}
+
 function program(cfg: Config, logger: Logger): Command {
   const cli = new Command('pebble').description('Pebble Orchestrator backend').showHelpAfterError();
   const print = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -66,6 +105,13 @@ function program(cfg: Config, logger: Logger): Command {
     .command('migrate')
     .description('apply migrations as the owner and (re)grant the pebble_app role')
     .action(() => withOwnerDb(cfg, logger, async () => undefined));
+
+  cli
+    .command('reindex')
+    .description('rebuild the unified search index from Postgres; needed after changing the embedder')
+    .option('--tenant <slug>', 'only this tenant')
+    .option('--force', 're-embed every object, not only those missing or made by another embedder')
+    .action((options: { tenant?: string; force?: boolean }) => reindex(cfg, logger, options));
 
   const tenant = cli.command('tenant').description('manage tenants');
   tenant

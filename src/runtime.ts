@@ -11,7 +11,7 @@ import type { Logger } from './platform/logging/logger';
 import { assertQueuesExist, startBoss } from './platform/queue/boss';
 import type { QueueSettings } from './platform/queue/jobs';
 import { seedDemo } from './tenancy/demo-seed';
-import { createServices } from './services';
+import { createServices, type Services } from './services';
 
 export type ProcessRole = 'serve' | 'worker' | 'dev';
 
@@ -26,7 +26,27 @@ export function secretsFor(config: Config) {
 }
 
 export function queueSettings(config: Config): QueueSettings {
-  return { emailRetryDelaySeconds: config.EMAIL_RETRY_DELAY_SECONDS, emailExpireSeconds: config.EMAIL_JOB_EXPIRE_SECONDS };
+  return {
+    emailRetryDelaySeconds: config.EMAIL_RETRY_DELAY_SECONDS,
+    emailExpireSeconds: config.EMAIL_JOB_EXPIRE_SECONDS,
+    indexRetryLimit: config.INDEX_RETRY_LIMIT,
+    indexRetryDelaySeconds: config.INDEX_RETRY_DELAY_SECONDS,
+    indexExpireSeconds: config.INDEX_JOB_EXPIRE_SECONDS,
+  };
+}
+
+/** Vectors of another embedder cannot be searched with the configured one; say so at start-up (Chroma may still be starting, so never fail). */
+function warnAboutStaleVectors(services: Services, logger: Logger): void {
+  services.indexer.staleTenants().then(
+    (stale) => {
+      if (stale.size === 0) return;
+      logger.error(
+        { tenants: stale.size, stored: [...new Set(stale.values())], configured: services.indexer.embedderDescription },
+        'the search index was built by another embedder: semantic search is degraded for these tenants until `pebble reindex` runs',
+      );
+    },
+    (error) => logger.warn({ err: error }, 'could not check the search index embedder (Chroma unreachable?)'),
+  );
 }
 
 export function locatePostgres(config: Config, logger: Logger): Promise<PostgresServer> {
@@ -73,6 +93,7 @@ export async function startProcess(role: ProcessRole, config: Config, logger: Lo
     const boss: PgBoss = await startBoss({ connectionString: appUrl, logger, worker: role !== 'serve', maintenanceSeconds: config.QUEUE_MAINTENANCE_SECONDS });
     stops.push(() => boss.stop({ graceful: true, wait: true, timeout: 20_000 }));
     await assertQueuesExist(boss);
+    warnAboutStaleVectors(services, logger);
     if (role !== 'serve') {
       const queues = await startWorkers(boss, services, logger, { batchSize: config.WORKER_BATCH_SIZE });
       logger.info({ queues }, 'Pebble worker running');

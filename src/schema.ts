@@ -8,12 +8,14 @@ import { BlacklistResolver } from './ingestion/blacklist.resolver';
 import { IngestionResolver } from './ingestion/ingestion.resolver';
 import { OpsResolver } from './ops/ops.resolver';
 import { authChecker } from './platform/graphql/auth-checker';
+import { RecordResolver } from './records/record.resolver';
+import { SearchResolver } from './search/search.resolver';
 import type { Services } from './services';
 
 /** Root fields callable without an access token. */
 export const PUBLIC_FIELDS: ReadonlySet<string> = new Set(['token', 'refreshToken']);
 
-const RESOLVERS = [AuthResolver, CompanyResolver, IngestionResolver, BlacklistResolver, CardResolver, OpsResolver] as const;
+const RESOLVERS = [AuthResolver, CompanyResolver, IngestionResolver, BlacklistResolver, CardResolver, OpsResolver, SearchResolver, RecordResolver] as const;
 
 function resolverInstances(services: Services): object[] {
   return [
@@ -23,6 +25,8 @@ function resolverInstances(services: Services): object[] {
     new BlacklistResolver(services.blacklist),
     new CardResolver(services.cards),
     new OpsResolver(services.deadLetters),
+    new RecordResolver(services.records),
+    new SearchResolver(services.search),
   ];
 }
 

@@ -16,6 +16,13 @@ import type { Config } from './platform/config/config';
 import type { Database } from './platform/db/database';
 import { createLogger, type Logger } from './platform/logging/logger';
 import { JobWriter } from './platform/queue/job-writer';
+import { RecordService } from './records/record.service';
+import { ChromaVectorIndex } from './search/chroma.vector-index';
+import { createEmbedder } from './search/create-embedder';
+import { describeEmbedder } from './search/embedder';
+import { IndexQueue } from './search/index-queue';
+import { SearchIndexer } from './search/search-indexer';
+import { SearchService } from './search/search.service';
 
 /** Every feature service, built once per process and shared by GraphQL, REST and jobs. */
 export interface Services {
@@ -28,6 +35,9 @@ export interface Services {
   readonly cards: CardService;
   readonly pipeline: EmailPipeline;
   readonly deadLetters: DeadLetterService;
+  readonly records: RecordService;
+  readonly search: SearchService;
+  readonly indexer: SearchIndexer;
   /** prom-client registry served at `/metrics`; services register their own counters in it. */
   readonly metrics: Registry;
   /** Finishes accepted work and releases listeners; call before closing the database. */
@@ -46,6 +56,7 @@ export function createServices(config: Config, jwtSecret: string, db: Database, 
   const metrics = new Registry();
   const blacklistCache = new BlacklistCache(db, config.BLACKLIST_CACHE_TTL_SECONDS, logger);
   const jobs = new JobWriter();
+  const indexQueue = new IndexQueue(jobs);
   const classifier = createClassifier({
     provider: config.CLASSIFIER_PROVIDER,
     ollamaHost: config.OLLAMA_HOST,
@@ -53,6 +64,19 @@ export function createServices(config: Config, jwtSecret: string, db: Database, 
     openaiApiKey: config.OPENAI_API_KEY,
     model: config.PEBBLE_LLM_MODEL,
     timeoutMs: config.CLASSIFIER_TIMEOUT_MS,
+  });
+  const embedder = createEmbedder({
+    provider: config.EMBEDDER_PROVIDER,
+    ollamaHost: config.OLLAMA_HOST,
+    openaiBaseUrl: config.OPENAI_BASE_URL,
+    openaiApiKey: config.OPENAI_API_KEY,
+    model: config.PEBBLE_EMBED_MODEL,
+    timeoutMs: config.EMBED_TIMEOUT_MS,
+  });
+  const vectors = new ChromaVectorIndex({
+    url: chromaUrl(config),
+    embedder: describeEmbedder(embedder.identity),
+    timeoutMs: config.CHROMA_TIMEOUT_MS,
   });
   const ingestion = new IngestionService(
     {
@@ -76,16 +100,24 @@ export function createServices(config: Config, jwtSecret: string, db: Database, 
     tokens,
     auth: new AuthService(db, tokens, throttle),
     users: new UserService(db),
-    companies: new CompanyService(db),
+    companies: new CompanyService(db, indexQueue),
     blacklist: new BlacklistService(db, () => blacklistCache.reload()),
     ingestion,
-    cards: new CardService(db),
-    pipeline: new EmailPipeline(db, classifier, logger),
-    deadLetters: new DeadLetterService(db, jobs, logger),
+    cards: new CardService(db, indexQueue),
+    pipeline: new EmailPipeline(db, classifier, indexQueue, logger),
+    deadLetters: new DeadLetterService(db, jobs, indexQueue, logger),
+    records: new RecordService(db, indexQueue, { maxPerCall: config.RECORDS_MAX_PER_CALL, attributesMaxBytes: config.RECORD_ATTRIBUTES_MAX_BYTES }),
+    search: new SearchService(db, embedder, vectors, { maxQueryChars: config.SEARCH_MAX_QUERY_CHARS, vectorTimeoutMs: config.SEARCH_VECTOR_TIMEOUT_MS }, logger),
+    indexer: new SearchIndexer(db, embedder, vectors, logger),
     metrics,
     async close() {
       await ingestion.drain();
       await blacklistCache.stop();
     },
   };
+}
+
+/** CHROMA_URL, or the local server that `pebble dev` starts on CHROMA_PORT. */
+export function chromaUrl(config: Config): string {
+  return config.CHROMA_URL ?? `http://127.0.0.1:${config.CHROMA_PORT}`;
 }

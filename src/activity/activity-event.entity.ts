@@ -12,7 +12,8 @@ export type ActivityKind =
   | 'card.moved'
   | 'sync.failed'
   | 'sync.replayed'
-  | 'sync.resolved';
+  | 'sync.resolved'
+  | 'record.upserted';
 
 @ObjectType({ description: 'One entry of the ActivityStream: something that happened to an entity.' })
 @Entity({ tableName: 'activity_events' })

@@ -4,9 +4,10 @@ import { ActivityEvent } from '../activity/activity-event.entity';
 import { CATEGORIES } from '../classification/classifier';
 import { Email } from '../ingestion/email.entity';
 import type { AuthContext } from '../platform/context/auth-context';
-import type { Database } from '../platform/db/database';
+import { Database } from '../platform/db/database';
 import { notFound } from '../platform/errors/pebble-error';
 import { parseInput } from '../platform/validation/parse-input';
+import type { IndexQueue } from '../search/index-queue';
 import { Card, CARD_COLUMNS } from './card.entity';
 
 /** Roles that may move cards; integrations only feed email in. */
@@ -25,7 +26,10 @@ const moveInput = z.object({ id: z.uuid(), column: z.enum(CARD_COLUMNS) });
 
 /** The Kanban board of the caller's tenant. */
 export class CardService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly indexQueue: IndexQueue,
+  ) {}
 
   /** Newest first; `after` is the id of the last card of the previous page. */
   list(auth: AuthContext, input: ListCardsInput): Promise<Card[]> {
@@ -71,7 +75,7 @@ export class CardService {
       if (card.column === input.column) return card;
       const from = card.column;
       card.column = input.column;
-      em.create(ActivityEvent, {
+      const event = em.create(ActivityEvent, {
         id: randomUUID(),
         entityType: 'card',
         entityId: card.id,
@@ -80,6 +84,10 @@ export class CardService {
         occurredAt: new Date(),
       });
       await em.flush();
+      await this.indexQueue.queue(Database.runnerOf(em), auth.tenantId, auth.correlationId, [
+        { type: 'card', id: card.id },
+        { type: 'activity', id: event.id },
+      ]);
       return card;
     });
   }

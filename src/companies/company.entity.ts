@@ -6,6 +6,7 @@ import { TenantOwnedEntity } from '../platform/db/tenant-owned.entity';
 @ObjectType({ description: 'A CRM account: a customer, supplier or prospect of the tenant.' })
 @Entity({ tableName: 'companies' })
 @Index({ properties: ['tenantId', 'domain'] })
+@Index({ properties: ['tenantId', 'externalId'] })
 export class Company extends TenantOwnedEntity {
   @Field({ description: 'Display name.' })
   @Property({ type: 'text' })

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { AuthContext } from '../platform/context/auth-context';
-import type { Database } from '../platform/db/database';
+import { Database } from '../platform/db/database';
 import { notFound } from '../platform/errors/pebble-error';
 import { parseInput } from '../platform/validation/parse-input';
+import type { IndexQueue } from '../search/index-queue';
 import { Company } from './company.entity';
 
 /** Roles that may create companies, on GraphQL and REST alike. */
@@ -35,7 +36,10 @@ export type ListCompaniesInput = z.input<typeof listCompaniesInput>;
 
 /** CRM accounts of the caller's tenant. */
 export class CompanyService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly indexQueue: IndexQueue,
+  ) {}
 
   list(auth: AuthContext, args: ListCompaniesInput): Promise<Company[]> {
     const { first, after } = parseInput(listCompaniesInput, args);
@@ -57,6 +61,7 @@ export class CompanyService {
     return this.db.withTenant(auth, async (em) => {
       const company = em.create(Company, { name, domain: domain ?? null, externalId: externalId ?? null, attributes: attributes ?? {} });
       await em.flush();
+      await this.indexQueue.queue(Database.runnerOf(em), auth.tenantId, auth.correlationId, [{ type: 'company', id: company.id }]);
       return company;
     });
   }

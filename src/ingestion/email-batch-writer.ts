@@ -2,6 +2,8 @@ import type { PoolClient } from 'pg';
 import type { AuthContext } from '../platform/context/auth-context';
 import { Database } from '../platform/db/database';
 import type { JobWriter, NewJob } from '../platform/queue/job-writer';
+import type { JobName } from '../platform/queue/jobs';
+import { IndexQueue } from '../search/index-queue';
 import type { NormalizedEmail } from './email-submission';
 
 export interface PendingEmail {
@@ -48,7 +50,8 @@ const EARLIER_RESPONSES = `select key, email_id from ingestion_keys where tenant
 
 /**
  * Writes one group-commit batch: every tenant's emails (under that tenant's RLS setting), the Idempotency-Key
- * ledger, and one `email_processing` job per new email, all in one transaction.
+ * ledger, one `email_processing` job per new email and one `index_activity` job per tenant, all in one
+ * transaction and one job insert.
  */
 export class EmailBatchWriter {
   constructor(
@@ -59,7 +62,7 @@ export class EmailBatchWriter {
   write = (batch: PendingEmail[]): Promise<WrittenEmail[]> =>
     this.db.transaction(async (client) => {
       const results = new Map<PendingEmail, WrittenEmail>();
-      const jobs: NewJob<'email_processing'>[] = [];
+      const jobs: NewJob<JobName>[] = [];
       for (const [tenantId, items] of groupBy(batch, (item) => item.auth.tenantId)) {
         await Database.setTenant(client, tenantId);
         const fresh = await this.claimKeys(client, tenantId, items, results);
@@ -69,6 +72,7 @@ export class EmailBatchWriter {
           results.set(item, { trackingId: item.id, replayed: false });
           jobs.push({ id: item.id, name: 'email_processing', data: { tenantId, emailId: item.id, correlationId: item.auth.correlationId } });
         }
+        jobs.push(...IndexQueue.jobsFor(tenantId, fresh[0]!.auth.correlationId, fresh.map((item) => ({ type: 'email', id: item.id }))));
       }
       await this.jobs.insert(client, jobs);
       return batch.map((item) => results.get(item)!);

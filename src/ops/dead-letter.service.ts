@@ -6,12 +6,18 @@ import type { AuthContext } from '../platform/context/auth-context';
 import { Database } from '../platform/db/database';
 import { CommonError, notFound } from '../platform/errors/pebble-error';
 import type { Logger } from '../platform/logging/logger';
-import type { JobWriter } from '../platform/queue/job-writer';
+import type { JobWriter, NewJob } from '../platform/queue/job-writer';
+import type { JobName } from '../platform/queue/jobs';
 import { parseInput } from '../platform/validation/parse-input';
+import type { IndexQueue } from '../search/index-queue';
+import type { SearchRef } from '../search/search-ref';
 import { SyncError } from './sync-error.entity';
 
 /** Postgres channel for live operations figures; the payload names the tenant, so subscribers filter on it. */
 export const OPS_CHANNEL = 'pebble_ops';
+
+/** The Context Layer's `source_system` of a SyncError: the part of Pebble whose job died. */
+const SOURCE_OF_QUEUE: Record<string, string> = { email_processing: 'email-pipeline', index_activity: 'search-indexer' };
 
 /** What the processing worker attaches to a failed attempt (pg-boss keeps it as the job's output). */
 export interface FailureReport {
@@ -49,6 +55,7 @@ export class DeadLetterService {
   constructor(
     private readonly db: Database,
     private readonly jobs: JobWriter,
+    private readonly indexQueue: IndexQueue,
     private readonly logger: Logger,
   ) {}
 
@@ -62,6 +69,7 @@ export class DeadLetterService {
     }
     const { tenantId, emailId, correlationId } = payload.data;
     const failure = failureOf(output);
+    const sourceSystem = SOURCE_OF_QUEUE[queue] ?? queue;
     await this.db.transaction(async (client) => {
       await Database.setTenant(client, tenantId);
       const email = emailId
@@ -71,23 +79,25 @@ export class DeadLetterService {
       const { rows } = await client.query<{ id: string }>(
         `insert into sync_errors (id, tenant_id, source_system, correlation_id, queue, job_id, email_id, error, traceback, payload, raw_payload,
            attempts, first_failed_at, last_failed_at)
-         values ($1, $2, 'email-pipeline', $3, $4, $5, $6, $7, $8, $9, $10, $11, coalesce($12, now()), now())
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, coalesce($13, now()), now())
          on conflict (tenant_id, queue, job_id) do update set error = excluded.error, traceback = excluded.traceback,
            attempts = excluded.attempts, last_failed_at = now(), resolved_at = null, updated_at = now()
          returning id`,
-        [randomUUID(), tenantId, correlationId, queue, jobId, emailId ?? null, failure.message, failure.stack, JSON.stringify(data),
+        [randomUUID(), tenantId, sourceSystem, correlationId, queue, jobId, emailId ?? null, failure.message, failure.stack, JSON.stringify(data),
           email?.raw ?? null, failure.attempt, email?.first_failed_at ?? null],
       );
       if (emailId) {
         await client.query(`update emails set status = 'dead', finished_at = now(), last_error = $2, updated_at = now() where id = $1`, [emailId, failure.message.slice(0, 2000)]);
       }
-      await this.event(client, { tenantId, correlationId, sourceSystem: 'email-pipeline' }, rows[0].id, 'sync.failed', {
+      const eventRef = await this.event(client, { tenantId, correlationId, sourceSystem }, rows[0].id, 'sync.failed', {
         queue,
         jobId,
         emailId: emailId ?? null,
         error: failure.message,
         attempts: failure.attempt,
       });
+      // The indexer's own failures stay out of the index: indexing them while the index is down would only fail again.
+      if (queue !== 'index_activity') await this.indexQueue.queue(client, tenantId, correlationId, [eventRef]);
       await this.publish(client, tenantId);
     });
     this.logger.warn({ tenant_id: tenantId, queue, email_id: emailId, attempts: failure.attempt, err: failure.message }, 'job dead-lettered');
@@ -138,17 +148,16 @@ export class DeadLetterService {
       );
       const error = rows[0];
       if (!error) return null;
-      if (error.queue !== 'email_processing' || !error.email_id) {
-        throw new CommonError('BAD_USER_INPUT', `Jobs of queue ${error.queue} cannot be replayed`);
-      }
-      const data = { tenantId: auth.tenantId, emailId: error.email_id, correlationId: auth.correlationId };
-      await this.jobs.insert(client, [{ id: randomUUID(), name: 'email_processing', data }]);
+      await this.jobs.insert(client, [replayJob(error, auth)]);
       await client.query(
         `update sync_errors set replayed_at = now(), resolved_at = now(), resolution_note = 'replayed', updated_at = now() where id = $1`,
         [syncErrorId],
       );
-      await client.query(`update emails set status = 'queued', finished_at = null, updated_at = now() where id = $1 and status = 'dead'`, [error.email_id]);
-      await this.event(client, { ...auth, sourceSystem: 'api' }, syncErrorId, 'sync.replayed', { emailId: error.email_id, by: auth.userId });
+      if (error.email_id) {
+        await client.query(`update emails set status = 'queued', finished_at = null, updated_at = now() where id = $1 and status = 'dead'`, [error.email_id]);
+      }
+      const eventRef = await this.event(client, { ...auth, sourceSystem: 'api' }, syncErrorId, 'sync.replayed', { queue: error.queue, emailId: error.email_id, by: auth.userId });
+      await this.indexQueue.queue(client, auth.tenantId, auth.correlationId, [eventRef]);
       await this.publish(client, auth.tenantId);
       return syncErrorId;
     });
@@ -165,7 +174,8 @@ export class DeadLetterService {
         [syncErrorId, text],
       );
       if (rowCount === 0) return false;
-      await this.event(client, { ...auth, sourceSystem: 'api' }, syncErrorId, 'sync.resolved', { note: text, by: auth.userId });
+      const eventRef = await this.event(client, { ...auth, sourceSystem: 'api' }, syncErrorId, 'sync.resolved', { note: text, by: auth.userId });
+      await this.indexQueue.queue(client, auth.tenantId, auth.correlationId, [eventRef]);
       await this.publish(client, auth.tenantId);
       return true;
     });
@@ -181,19 +191,21 @@ export class DeadLetterService {
     });
   }
 
-  /** An ActivityStream entry about a SyncError, in the caller's transaction. */
+  /** An ActivityStream entry about a SyncError, in the caller's transaction; returns its ref for the index. */
   private async event(
     client: PoolClient,
     by: { tenantId: string; correlationId: string; sourceSystem: string },
     syncErrorId: string,
     kind: ActivityKind,
     payload: Record<string, unknown>,
-  ): Promise<void> {
+  ): Promise<SearchRef> {
+    const id = randomUUID();
     await client.query(
       `insert into activity_events (id, tenant_id, source_system, correlation_id, entity_type, entity_id, kind, payload)
        values ($1, $2, $3, $4, 'sync_error', $5, $6, $7)`,
-      [randomUUID(), by.tenantId, by.sourceSystem, by.correlationId, syncErrorId, kind, JSON.stringify(payload)],
+      [id, by.tenantId, by.sourceSystem, by.correlationId, syncErrorId, kind, JSON.stringify(payload)],
     );
+    return { type: 'activity', id };
   }
 
   /** NOTIFY is delivered on commit, so listeners never hear of a change that rolled back. */
@@ -204,6 +216,19 @@ export class DeadLetterService {
       [OPS_CHANNEL, tenantId],
     );
   }
+}
+
+/** The job that does the dead job's work again, on its own queue, on behalf of whoever pressed Replay. */
+function replayJob(error: { queue: string; payload: Record<string, unknown>; email_id: string | null }, auth: AuthContext): NewJob<JobName> {
+  const envelope = { tenantId: auth.tenantId, correlationId: auth.correlationId };
+  if (error.queue === 'email_processing' && error.email_id) {
+    return { id: randomUUID(), name: 'email_processing', data: { ...envelope, emailId: error.email_id } };
+  }
+  const refs = error.payload.refs;
+  if (error.queue === 'index_activity' && Array.isArray(refs) && refs.every((ref) => typeof ref === 'string')) {
+    return { id: randomUUID(), name: 'index_activity', data: { ...envelope, refs } };
+  }
+  throw new CommonError('BAD_USER_INPUT', `Jobs of queue ${error.queue} cannot be replayed`);
 }
 
 function failureOf(output: unknown): { message: string; stack: string; jobId?: string; attempt: number } {

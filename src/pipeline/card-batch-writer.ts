@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { Classification } from '../classification/classifier';
+import type { SearchRef } from '../search/search-ref';
 import { hashMessageId, normalizeMessageId } from './message-id';
 
 /** One claimed-or-not email of a fetch, ready to be written. */
@@ -19,6 +20,12 @@ export interface PlannedEmail {
 
 export type CardOutcome = { kind: 'carded'; cardId: string; threaded: boolean } | { kind: 'duplicate'; cardId: string | null };
 
+export interface WrittenCards {
+  outcomes: Map<string, CardOutcome>;
+  /** The cards and events written, for the search index (an email's text does not change here). */
+  written: SearchRef[];
+}
+
 interface Row {
   [column: string]: unknown[];
 }
@@ -30,7 +37,7 @@ const SOURCE = 'email-pipeline';
  * its size. Threads and duplicates inside the fetch are resolved in memory in job order, so a reply queued
  * right behind its original still joins the original's card.
  */
-export async function writeCards(client: PoolClient, tenantId: string, emails: PlannedEmail[]): Promise<Map<string, CardOutcome>> {
+export async function writeCards(client: PoolClient, tenantId: string, emails: PlannedEmail[]): Promise<WrittenCards> {
   const claimed = emails.filter((email) => email.claimed);
   const referenced = (email: PlannedEmail) =>
     [email.inReplyTo, ...[...email.referenceIds].reverse()].filter((id): id is string => typeof id === 'string' && normalizeMessageId(id) !== '').map(hashMessageId);
@@ -110,11 +117,12 @@ export async function writeCards(client: PoolClient, tenantId: string, emails: P
       [[...grown.keys()], [...grown.values()]],
     );
   }
-  await client.query(
+  const inserted = await client.query<{ id: string }>(
     `insert into activity_events (id, tenant_id, source_system, correlation_id, entity_type, entity_id, kind, payload)
      select gen_random_uuid(), $1, $2, x.correlation, x.entity_type, x.entity_id, x.kind, x.payload
      from unnest($3::text[], $4::text[], $5::uuid[], $6::text[], $7::jsonb[]) with ordinality as x(correlation, entity_type, entity_id, kind, payload, position)
-     order by x.position`,
+     order by x.position
+     returning id`,
     [tenantId, SOURCE, events.correlation, events.entityType, events.entityId, events.kind, events.payload],
   );
   if (claimed.length > 0) {
@@ -130,7 +138,11 @@ export async function writeCards(client: PoolClient, tenantId: string, emails: P
      from unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[]) as x(id, status, card_id, hash) where e.id = x.id`,
     [emails.map((e) => e.emailId), emails.map((e) => outcomes.get(e.emailId)!.kind), emails.map((e) => outcomes.get(e.emailId)!.cardId), emails.map((e) => e.hash)],
   );
-  return outcomes;
+  const written: SearchRef[] = [
+    ...[...(newCards.id as string[]), ...grown.keys()].map((id) => ({ type: 'card' as const, id })),
+    ...inserted.rows.map((row) => ({ type: 'activity' as const, id: row.id })),
+  ];
+  return { outcomes, written };
 }
 
 /** Companies of the tenant by domain, for every sender domain and its parents. */

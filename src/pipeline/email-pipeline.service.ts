@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Classification, Classifier } from '../classification/classifier';
 import { Database } from '../platform/db/database';
 import type { Logger } from '../platform/logging/logger';
+import type { IndexQueue } from '../search/index-queue';
 import { writeCards } from './card-batch-writer';
 import { emailIdentity } from './message-id';
 import { PermanentJobError } from './pipeline.errors';
@@ -45,6 +46,7 @@ export class EmailPipeline {
   constructor(
     private readonly db: Database,
     private readonly classifier: Classifier,
+    private readonly indexQueue: IndexQueue,
     private readonly logger: Logger,
   ) {}
 
@@ -97,7 +99,7 @@ export class EmailPipeline {
         [tenantId, PIPELINE_SOURCE, work.map((w) => w.hash), work.map((w) => w.source), work.map((w) => w.payload.emailId), work.map((w) => w.payload.correlationId)],
       );
       const claimed = new Set(rows.map((row) => row.email_id));
-      const outcomes = await writeCards(
+      const { outcomes, written } = await writeCards(
         client,
         tenantId,
         work.map(({ payload, email, hash, classification }) => ({
@@ -113,6 +115,7 @@ export class EmailPipeline {
         })),
       );
       for (const { payload } of work) results.set(payload, outcomes.get(payload.emailId)!);
+      await this.indexQueue.queue(client, tenantId, work[0]!.payload.correlationId, written);
     });
     const duplicates = work.filter(({ payload }) => (results.get(payload) as PipelineOutcome).kind === 'duplicate').length;
     if (duplicates > 0) this.logger.info({ tenant_id: tenantId, duplicates }, 'Duplicate Ignored');

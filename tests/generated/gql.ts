@@ -21,6 +21,7 @@ type Documents = {
     "query Me {\n  me {\n    id\n    email\n    role\n    active\n    lastLoginAt\n    createdAt\n  }\n}": typeof types.MeDocument,
     "mutation RefreshToken($refresh: String!) {\n  refreshToken(refresh: $refresh) {\n    access\n    refresh\n  }\n}": typeof types.RefreshTokenDocument,
     "mutation Token($email: String!, $password: String!) {\n  token(email: $email, password: $password) {\n    access\n    refresh\n  }\n}": typeof types.TokenDocument,
+    "query UnifiedSearch($q: String!, $types: [SearchType!], $limit: Int) {\n  unifiedSearch(q: $q, types: $types, limit: $limit) {\n    degraded\n    hits {\n      type\n      id\n      title\n      snippet\n      score\n      vectorRank\n      keywordRank\n    }\n  }\n}": typeof types.UnifiedSearchDocument,
 };
 const documents: Documents = {
     "query Companies($first: Int! = 20, $after: ID) {\n  companies(first: $first, after: $after) {\n    id\n    name\n    domain\n    externalId\n  }\n}": types.CompaniesDocument,
@@ -30,6 +31,7 @@ const documents: Documents = {
     "query Me {\n  me {\n    id\n    email\n    role\n    active\n    lastLoginAt\n    createdAt\n  }\n}": types.MeDocument,
     "mutation RefreshToken($refresh: String!) {\n  refreshToken(refresh: $refresh) {\n    access\n    refresh\n  }\n}": types.RefreshTokenDocument,
     "mutation Token($email: String!, $password: String!) {\n  token(email: $email, password: $password) {\n    access\n    refresh\n  }\n}": types.TokenDocument,
+    "query UnifiedSearch($q: String!, $types: [SearchType!], $limit: Int) {\n  unifiedSearch(q: $q, types: $types, limit: $limit) {\n    degraded\n    hits {\n      type\n      id\n      title\n      snippet\n      score\n      vectorRank\n      keywordRank\n    }\n  }\n}": types.UnifiedSearchDocument,
 };
 
 /**
@@ -74,6 +76,10 @@ export function graphql(source: "mutation RefreshToken($refresh: String!) {\n  r
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "mutation Token($email: String!, $password: String!) {\n  token(email: $email, password: $password) {\n    access\n    refresh\n  }\n}"): (typeof documents)["mutation Token($email: String!, $password: String!) {\n  token(email: $email, password: $password) {\n    access\n    refresh\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query UnifiedSearch($q: String!, $types: [SearchType!], $limit: Int) {\n  unifiedSearch(q: $q, types: $types, limit: $limit) {\n    degraded\n    hits {\n      type\n      id\n      title\n      snippet\n      score\n      vectorRank\n      keywordRank\n    }\n  }\n}"): (typeof documents)["query UnifiedSearch($q: String!, $types: [SearchType!], $limit: Int) {\n  unifiedSearch(q: $q, types: $types, limit: $limit) {\n    degraded\n    hits {\n      type\n      id\n      title\n      snippet\n      score\n      vectorRank\n      keywordRank\n    }\n  }\n}"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

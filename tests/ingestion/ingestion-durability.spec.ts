@@ -134,7 +134,7 @@ describe('email ingestion durability (US-BKP-003)', () => {
       // A before-insert trigger returning null drops the row without an error, like a missing queue would.
       const response = await withTrigger(env, 'pgboss.job', `if true then return null; end if;`, () => submit(env.api.app, caller, email('job skipped')));
       expect(response.statusCode).toBe(500);
-      expect(response.json()).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', detail: expect.stringContaining('Enqueued 0 of 1 jobs') });
+      expect(response.json()).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', detail: expect.stringMatching(/Enqueued 0 of \d+ jobs/) });
       await expectStoredExactly(env, caller, []);
     });
 

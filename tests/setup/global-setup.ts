@@ -1,4 +1,9 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
+import { resolveChroma, type ChromaServer } from '../../src/platform/chroma/chroma-server';
 import { parseConfig } from '../../src/platform/config/config';
 import { migrate } from '../../src/platform/db/migrate';
 import { createLogger } from '../../src/platform/logging/logger';
@@ -23,7 +28,27 @@ export default async function globalSetup(): Promise<void> {
   process.env.PEBBLE_TEST_OWNER_URL = postgres.ownerUrl;
   process.env.PEBBLE_TEST_TEMPLATE = template;
   (globalThis as { __pebblePostgres?: typeof postgres }).__pebblePostgres = postgres;
+
+  // One Chroma server for the run, on a free port, with its data in a directory removed afterwards.
+  const chromaHome = mkdtempSync(join(tmpdir(), 'pebble-test-chroma-'));
+  const chroma = await resolveChroma(process.env.CHROMA_URL, chromaHome, await freePort(), logger);
+  process.env.PEBBLE_TEST_CHROMA_URL = chroma.url;
+  Object.assign(globalThis as object, { __pebbleChroma: chroma, __pebbleChromaHome: chromaHome });
 }
+
+/** A port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export type { ChromaServer };
 
 export async function adminQuery(ownerUrl: string, sql: string): Promise<void> {
   const url = new URL(ownerUrl);

@@ -37,6 +37,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     JWT_SECRET: TEST_JWT_SECRET,
     PEBBLE_HOME: '.pebble/test',
+    CHROMA_URL: process.env.PEBBLE_TEST_CHROMA_URL,
     ...overrides,
   });
   const appUrl = appDatabaseUrl(ownerUrl.toString(), undefined, undefined);

@@ -1,6 +1,8 @@
 import { Client } from 'pg';
 import { Company } from '../../src/companies/company.entity';
 import { CompanyService } from '../../src/companies/company.service';
+import { JobWriter } from '../../src/platform/queue/job-writer';
+import { IndexQueue } from '../../src/search/index-queue';
 import { authContext, MissingTenantContextError } from '../../src/platform/context/auth-context';
 import { Database } from '../../src/platform/db/database';
 import { callerFactory, type Caller } from '../factories';
@@ -93,7 +95,7 @@ describe('tenant isolation (US-BKP-002)', () => {
   it('on a pool of one connection, A then B then A leak nothing between requests', async () => {
     const single = await Database.connect(env.appUrl, 1);
     try {
-      const companies = new CompanyService(single);
+      const companies = new CompanyService(single, new IndexQueue(new JobWriter()));
       const seen = [];
       for (const caller of [a, b, a, b]) seen.push([...new Set((await companies.list(caller.auth, {})).map((c) => c.tenantId))]);
       expect(seen).toEqual([[a.tenant.id], [b.tenant.id], [a.tenant.id], [b.tenant.id]]);

@@ -41,6 +41,21 @@ export async function resolveChroma(chromaUrl: string | undefined, home: string,
   return { url, stop: () => stopChild(child) };
 }
 
+/**
+ * For one-off commands: the Chroma at `url` when it answers (a running `pebble dev`, or CHROMA_URL);
+ * otherwise, without CHROMA_URL, one started under PEBBLE_HOME for the command's duration.
+ */
+export async function connectChroma(chromaUrl: string | undefined, home: string, port: number, logger: Logger): Promise<ChromaServer> {
+  const url = chromaUrl ?? `http://127.0.0.1:${port}`;
+  try {
+    await waitForHeartbeat(url, chromaUrl ? 10_000 : 500);
+    return { url, stop: async () => {} };
+  } catch (error) {
+    if (chromaUrl) throw new Error(`Chroma at CHROMA_URL=${chromaUrl} is not reachable: ${(error as Error).message}`);
+    return resolveChroma(undefined, home, port, logger);
+  }
+}
+
 async function waitForHeartbeat(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';

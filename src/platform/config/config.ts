@@ -69,6 +69,27 @@ const schema = z
     OPENAI_API_KEY: z.string().min(1).optional(),
     OPENAI_BASE_URL: optionalUrl,
     PEBBLE_LLM_MODEL: z.string().min(1).optional(),
+
+    /** `builtin` (offline, default), `ollama` (needs OLLAMA_HOST, PEBBLE_EMBED_MODEL) or `openai` (needs OPENAI_API_KEY, PEBBLE_EMBED_MODEL). */
+    EMBEDDER_PROVIDER: z.enum(['builtin', 'ollama', 'openai']).default('builtin'),
+    PEBBLE_EMBED_MODEL: z.string().min(1).optional(),
+    EMBED_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
+    /** Longest a Chroma call may take while indexing; an outage then fails the attempt, which is retried. */
+    CHROMA_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    /** Longest the vector half of a search may take before the answer falls back to keyword hits (`degraded`). */
+    SEARCH_VECTOR_TIMEOUT_MS: z.coerce.number().int().min(50).default(2_000),
+    SEARCH_MAX_QUERY_CHARS: z.coerce.number().int().min(16).max(10_000).default(500),
+    /** Retries of `index_activity` with doubling delays: the defaults ride out a Chroma outage of about half an hour. */
+    INDEX_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(8),
+    INDEX_RETRY_DELAY_SECONDS: duration.default(5),
+    INDEX_JOB_EXPIRE_SECONDS: duration.default(300),
+
+    /** Records per `POST /api/v1/records/` or `upsertRecords` call. */
+    RECORDS_MAX_PER_CALL: z.coerce.number().int().min(1).max(10_000).default(1000),
+    /** Largest records request body. */
+    RECORDS_JSON_LIMIT_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
+    /** Largest `attributes` object of one record, as JSON. */
+    RECORD_ATTRIBUTES_MAX_BYTES: z.coerce.number().int().min(256).default(16 * 1024),
   })
   .superRefine(
     (env, ctx) => {
@@ -77,6 +98,17 @@ const schema = z
       }
       if (env.CLASSIFIER_TIMEOUT_MS >= env.EMAIL_JOB_EXPIRE_SECONDS * 1000) {
         ctx.addIssue({ code: 'custom', path: ['EMAIL_JOB_EXPIRE_SECONDS'], message: 'must be longer than CLASSIFIER_TIMEOUT_MS, or a slow classifier fails every job' });
+      }
+      if (Math.max(env.EMBED_TIMEOUT_MS, env.CHROMA_TIMEOUT_MS) >= env.INDEX_JOB_EXPIRE_SECONDS * 1000) {
+        ctx.addIssue({ code: 'custom', path: ['INDEX_JOB_EXPIRE_SECONDS'], message: 'must be longer than EMBED_TIMEOUT_MS and CHROMA_TIMEOUT_MS' });
+      }
+      if (env.EMBEDDER_PROVIDER === 'ollama') {
+        if (!env.OLLAMA_HOST) ctx.addIssue({ code: 'custom', path: ['OLLAMA_HOST'], message: 'is required when EMBEDDER_PROVIDER=ollama' });
+        if (!env.PEBBLE_EMBED_MODEL) ctx.addIssue({ code: 'custom', path: ['PEBBLE_EMBED_MODEL'], message: 'is required when EMBEDDER_PROVIDER=ollama' });
+      }
+      if (env.EMBEDDER_PROVIDER === 'openai') {
+        if (!env.OPENAI_API_KEY) ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'is required when EMBEDDER_PROVIDER=openai' });
+        if (!env.PEBBLE_EMBED_MODEL) ctx.addIssue({ code: 'custom', path: ['PEBBLE_EMBED_MODEL'], message: 'is required when EMBEDDER_PROVIDER=openai' });
       }
       if (env.CLASSIFIER_PROVIDER === 'ollama') {
         if (!env.OLLAMA_HOST) ctx.addIssue({ code: 'custom', path: ['OLLAMA_HOST'], message: 'is required when CLASSIFIER_PROVIDER=ollama' });

@@ -1,9 +1,14 @@
-import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
+import { MikroORM, type EntityManager, type QueryResult } from '@mikro-orm/postgresql';
 import { Pool, type PoolClient } from 'pg';
 import { authContext, type AuthContext } from '../context/auth-context';
 import { ormConfig, TENANT_FILTER } from './orm.config';
 
 export type { EntityManager };
+
+/** Runs one `$1, $2 …` parameterised statement inside a transaction: a `pg` client, or see `Database.runnerOf`. */
+export interface SqlRunner {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
 
 /**
  * The app role's connection pool. Tenant data is only reachable through `withTenant`, which scopes a unit
@@ -67,6 +72,24 @@ export class Database {
         return work(tx);
       }),
     );
+  }
+
+  /**
+   * The transaction of a `withTenant` unit of work as a `SqlRunner`, so SQL shared with the plain-pool paths
+   * (enqueueing jobs) joins it. Placeholders become knex's `?`; the statement must hold no literal `?`.
+   */
+  static runnerOf(em: EntityManager): SqlRunner {
+    return {
+      query: async (text, values = []) => {
+        const bindings: unknown[] = [];
+        const sql = text.replace(/\$(\d+)/g, (_match, index: string) => {
+          bindings.push(values[Number(index) - 1]);
+          return '?';
+        });
+        const result = await em.getConnection().execute<QueryResult>(sql, bindings, 'run', em.getTransactionContext());
+        return { rows: (result.rows ?? []) as unknown[], rowCount: result.affectedRows };
+      },
+    };
   }
 
   /** Tenant-less SQL for global tables and security-definer functions only; always parameterised. */

@@ -1,5 +1,5 @@
 import PgBoss from 'pg-boss';
-import type { PoolClient } from 'pg';
+import type { SqlRunner } from '../db/database';
 import { BOSS_SCHEMA } from './boss';
 import type { JobName, JobPayloads } from './jobs';
 
@@ -23,7 +23,7 @@ const NO_DEFAULT_CONNECTION: PgBoss.Db = {
 export class JobWriter {
   private readonly boss = new PgBoss({ db: NO_DEFAULT_CONNECTION, schema: BOSS_SCHEMA });
 
-  async insert<Name extends JobName>(client: PoolClient, jobs: NewJob<Name>[]): Promise<void> {
+  async insert<Name extends JobName>(client: SqlRunner, jobs: NewJob<Name>[]): Promise<void> {
     if (jobs.length === 0) return;
     let inserted = 0;
     const db: PgBoss.Db = {

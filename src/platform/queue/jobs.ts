@@ -15,6 +15,10 @@ export interface JobPayloads {
   email_processing: JobEnvelope & { emailId: string };
   /** An `email_processing` job that failed every attempt, as pg-boss dead-lettered it. */
   email_dlq: JobEnvelope & { emailId: string };
+  /** Objects written in one transaction, to be (re)embedded and indexed: `<type>:<id>` keys (see `search-ref.ts`). */
+  index_activity: JobEnvelope & { refs: string[] };
+  /** An `index_activity` job that failed every attempt. */
+  index_dlq: JobEnvelope & { refs: string[] };
 }
 
 export type JobName = keyof JobPayloads;
@@ -23,9 +27,18 @@ export type JobName = keyof JobPayloads;
 export interface QueueSettings {
   emailRetryDelaySeconds: number;
   emailExpireSeconds: number;
+  indexRetryLimit: number;
+  indexRetryDelaySeconds: number;
+  indexExpireSeconds: number;
 }
 
-export const DEFAULT_QUEUE_SETTINGS: QueueSettings = { emailRetryDelaySeconds: 5, emailExpireSeconds: 300 };
+export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
+  emailRetryDelaySeconds: 5,
+  emailExpireSeconds: 300,
+  indexRetryLimit: 8,
+  indexRetryDelaySeconds: 5,
+  indexExpireSeconds: 300,
+};
 
 /** pg-boss queue options, in creation order: a dead-letter queue comes before the queue that names it. */
 export function queueDefinitions(settings: QueueSettings): Record<JobName, Omit<PgBoss.Queue, 'name'>> {
@@ -40,6 +53,16 @@ export function queueDefinitions(settings: QueueSettings): Record<JobName, Omit<
       // An attempt still active after this is failed (and retried): a worker killed mid-job loses nothing.
       expireInSeconds: settings.emailExpireSeconds,
       deadLetter: 'email_dlq',
+    },
+    index_dlq: { policy: 'standard', retryLimit: 0, retentionDays: 30 },
+    index_activity: {
+      policy: 'standard',
+      // Long enough, with doubling delays, to ride out a Chroma outage; the rows to index wait in Postgres meanwhile.
+      retryLimit: settings.indexRetryLimit,
+      retryBackoff: true,
+      retryDelay: settings.indexRetryDelaySeconds,
+      expireInSeconds: settings.indexExpireSeconds,
+      deadLetter: 'index_dlq',
     },
   };
 }

@@ -2,10 +2,14 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261126000000_foundation } from './Migration20261126000000_foundation';
 import { Migration20261126010000_ingestion } from './Migration20261126010000_ingestion';
 import { Migration20261126020000_pipeline } from './Migration20261126020000_pipeline';
+import { Migration20261126030000_records } from './Migration20261126030000_records';
+import { Migration20261126040000_search } from './Migration20261126040000_search';
 
 /** Listed explicitly so the same code runs from TypeScript (tests) and compiled JavaScript (dist). */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126000000_foundation', class: Migration20261126000000_foundation },
   { name: 'Migration20261126010000_ingestion', class: Migration20261126010000_ingestion },
   { name: 'Migration20261126020000_pipeline', class: Migration20261126020000_pipeline },
+  { name: 'Migration20261126030000_records', class: Migration20261126030000_records },
+  { name: 'Migration20261126040000_search', class: Migration20261126040000_search },
 ];

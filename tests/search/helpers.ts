@@ -1,0 +1,60 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { ChromaVectorIndex } from '../../src/search/chroma.vector-index';
+import type { TestEnv } from '../setup/test-env';
+import { eventually } from '../setup/worker';
+
+export interface RestHit {
+  type: string;
+  id: string;
+  title: string;
+  snippet: string;
+  score: number;
+  vector_rank: number | null;
+  keyword_rank: number | null;
+}
+
+export interface RestResults {
+  degraded: boolean;
+  hits: RestHit[];
+}
+
+/** `GET /api/v1/search/unified` with these query parameters. */
+export function searchRest(env: TestEnv | { api: TestEnv['api'] }, token: string | undefined, query: Record<string, string>): Promise<LightMyRequestResponse> {
+  return env.api.app.inject({
+    method: 'GET',
+    url: '/api/v1/search/unified',
+    query,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+}
+
+/** Waits until no email or indexing job is waiting, running or due for a retry. */
+export function settled(env: TestEnv, timeoutMs = 30_000): Promise<true> {
+  return eventually(
+    'processing and indexing to finish',
+    async () => {
+      const [{ open }] = await env.ownerDb.query<{ open: string }>(
+        `select count(*) as open from pgboss.job where name in ('email_processing', 'index_activity') and state in ('created', 'retry', 'active')`,
+      );
+      return Number(open) === 0;
+    },
+    timeoutMs,
+  ) as Promise<true>;
+}
+
+/** Vectors Chroma holds for the tenant, asked of Chroma's REST API directly (whatever embedder made them). */
+export async function chromaCount(chromaUrl: string, tenantId: string): Promise<number> {
+  const base = `${new URL(chromaUrl).origin}/api/v2/tenants/default_tenant/databases/default_database/collections`;
+  const response = await fetch(`${base}/${ChromaVectorIndex.collectionName(tenantId)}`);
+  if (response.status === 404) return 0;
+  const { id } = (await response.json()) as { id: string };
+  return Number(await (await fetch(`${base}/${id}/count`)).text());
+}
+
+/** The tenant's search documents, seen by the owner. */
+export async function searchDocuments(env: TestEnv, tenantId: string) {
+  return env.ownerDb.query<{ doc_type: string; entity_id: string; content: string; content_hash: string; embedded_hash: string | null; embedded_with: string | null; updated_at: Date; embedded_at: Date | null }>(
+    'select doc_type, entity_id, content, content_hash, embedded_hash, embedded_with, updated_at, embedded_at from search_documents where tenant_id = ? order by doc_type, entity_id',
+    [tenantId],
+  );
+}

@@ -1,0 +1,190 @@
+import { buildApp, type PebbleApp } from '../../src/app';
+import { createLogger } from '../../src/platform/logging/logger';
+import { SearchService } from '../../src/search/search.service';
+import { createServices, type Services } from '../../src/services';
+import { callerFactory, type Caller } from '../factories';
+import { UnifiedSearchDocument } from '../generated/graphql';
+import { execute } from '../graphql/execute';
+import { emailFactory, ingest } from '../ingestion/factories';
+import { freePort } from '../setup/global-setup';
+import { createTestEnv, TEST_JWT_SECRET, type TestEnv } from '../setup/test-env';
+import { startTestWorker, type TestWorker } from '../setup/worker';
+import { searchRest, settled, type RestResults } from './helpers';
+
+describe(SearchService.name, () => {
+  let env: TestEnv;
+  let worker: TestWorker;
+  let a: Caller;
+  let b: Caller;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    worker = await startTestWorker(env);
+    [a, b] = await Promise.all([callerFactory(env, 'admin'), callerFactory(env, 'admin')]);
+    const send = async (caller: Caller, name: string, fields: Record<string, unknown>) => {
+      const response = await ingest(env, caller.access, emailFactory(fields));
+      expect(response.statusCode).toBe(202);
+      ids[name] = response.json<{ tracking_id: string }>().tracking_id;
+    };
+    await send(a, 'customs', {
+      subject: 'Shipment for order SO-77123 delayed',
+      from: 'Piet de Vries <piet@northwind.example>',
+      body: 'The pallet of espresso machines for order SO-77123 is stuck in customs in Rotterdam. Please advise.',
+    });
+    await send(a, 'invoice', {
+      subject: 'Invoice INV-2024-0042 is overdue',
+      from: 'billing@harbor-supplies.example',
+      body: 'Our invoice INV-2024-0042 over 1,250 EUR for harbour cranes is 30 days overdue. Kindly arrange payment.',
+    });
+    await send(a, 'html', { subject: 'Markup in a message', body: 'Watch this <script>alert("x")</script> lighthouse lantern & more' });
+    for (const caller of [a, b]) {
+      await send(caller, `twin-${caller === a ? 'a' : 'b'}`, {
+        subject: 'Quarterly forecast for cardamom tea',
+        body: 'Identical text in two tenants: the cardamom tea forecast for the next quarter.',
+      });
+    }
+    const company = await env.services.companies.create(a.auth, { name: 'Northwind Traders', domain: 'northwind.example', attributes: { segment: 'wholesale', city: 'Rotterdam' } });
+    ids.company = company.id;
+    await settled(env);
+  }, 60_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await env?.close();
+  });
+
+  const rest = async (caller: Caller | undefined, query: Record<string, string>) => {
+    const response = await searchRest(env, caller?.access, query);
+    return { status: response.statusCode, body: response.json() };
+  };
+
+  it('finds an email by an exact order number over REST, with the number highlighted', async () => {
+    const { status, body } = await rest(a, { q: 'SO-77123' });
+    expect(status).toBe(200);
+    const results = body as RestResults;
+    expect(results.degraded).toBe(false);
+    const emailHit = results.hits.find((hit) => hit.type === 'email');
+    expect(emailHit).toMatchObject({ id: ids.customs, title: 'Shipment for order SO-77123 delayed' });
+    expect(emailHit!.keyword_rank).toBe(1);
+    expect(emailHit!.snippet).toContain('<mark>');
+    // The card made from that email is found too: it carries the subject and the start of the body.
+    expect(results.hits.some((hit) => hit.type === 'card' && hit.title === 'Shipment for order SO-77123 delayed')).toBe(true);
+  });
+
+  it('finds by misspelled words through the vector half', async () => {
+    const { body } = await rest(a, { q: 'expresso machnes custom', types: 'email' });
+    const results = body as RestResults;
+    expect(results.hits[0]).toMatchObject({ type: 'email', id: ids.customs });
+    expect(results.hits[0]!.vector_rank).toBe(1);
+  });
+
+  it('finds a company by name and by a word of its attributes', async () => {
+    const byName = (await rest(a, { q: 'northwind traders', types: 'company' })).body as RestResults;
+    expect(byName.hits.map((hit) => hit.id)).toEqual([ids.company]);
+    const byAttribute = (await rest(a, { q: 'wholesale', types: 'company,record' })).body as RestResults;
+    expect(byAttribute.hits[0]).toMatchObject({ type: 'company', id: ids.company });
+  });
+
+  it('answers unifiedSearch over GraphQL with typed hits and the same order as REST', async () => {
+    const result = await execute(env.api, UnifiedSearchDocument, { q: 'INV-2024-0042 overdue invoice', limit: 5 }, a.access);
+    expect(result.errors).toBeUndefined();
+    const search = result.data!.unifiedSearch;
+    expect(search.degraded).toBe(false);
+    expect(search.hits[0]).toMatchObject({ type: 'email', id: ids.invoice });
+    expect(search.hits.length).toBeLessThanOrEqual(5);
+    const restIds = ((await rest(a, { q: 'INV-2024-0042 overdue invoice', limit: '5' })).body as RestResults).hits.map((hit) => hit.id);
+    expect(search.hits.map((hit) => hit.id)).toEqual(restIds);
+  });
+
+  it('keeps to the types asked for', async () => {
+    const { body } = await rest(a, { q: 'SO-77123', types: 'card' });
+    const results = body as RestResults;
+    expect(results.hits.length).toBeGreaterThan(0);
+    expect(new Set(results.hits.map((hit) => hit.type))).toEqual(new Set(['card']));
+  });
+
+  it('escapes HTML in snippets and marks the matched words', async () => {
+    const { body } = await rest(a, { q: 'lighthouse lantern', types: 'email' });
+    const hit = (body as RestResults).hits.find((candidate) => candidate.id === ids.html)!;
+    // Postgres' headline parser drops the tag; what remains of the text is escaped: brackets, quotes, ampersands.
+    expect(hit.snippet).not.toContain('<script');
+    expect(hit.snippet).toContain('&#60;ann@customer.example&#62;');
+    expect(hit.snippet).toContain('&#34;x&#34;');
+    expect(hit.snippet).toContain('&#38; more');
+    expect(hit.snippet).toMatch(/<mark>lighthouse<\/mark> <mark>lantern<\/mark>/);
+  });
+
+  it('shows each tenant only its own copy of identical text', async () => {
+    const forA = ((await rest(a, { q: 'cardamom tea forecast' })).body as RestResults).hits;
+    const forB = ((await rest(b, { q: 'cardamom tea forecast' })).body as RestResults).hits;
+    expect(forA.find((hit) => hit.type === 'email')?.id).toBe(ids['twin-a']);
+    expect(forB.find((hit) => hit.type === 'email')?.id).toBe(ids['twin-b']);
+    const bIds = new Set(forB.map((hit) => hit.id));
+    expect(forA.filter((hit) => bIds.has(hit.id))).toEqual([]);
+    // B has nothing about order SO-77123, whatever the vector half's nearest neighbours are.
+    const leak = ((await rest(b, { q: 'SO-77123 espresso customs Rotterdam' })).body as RestResults).hits;
+    expect(leak.map((hit) => hit.id)).not.toContain(ids.customs);
+    expect(leak.every((hit) => hit.id !== ids.company)).toBe(true);
+  });
+
+  it.each([
+    [{ q: '' }, 'q'],
+    [{ q: '   ' }, 'q'],
+    [{ q: 'x'.repeat(501) }, 'q'],
+    [{ q: 'invoice', types: 'email,spaceship' }, 'types.1'],
+    [{ q: 'invoice', limit: '0' }, 'limit'],
+    [{ q: 'invoice', limit: '51' }, 'limit'],
+    [{ q: 'invoice', limit: 'ten' }, 'limit'],
+    [{ q: 'invoice', tenant: 'someone-else' }, 'tenant'],
+  ])('rejects %j with 400 naming %s', async (query, field) => {
+    const { status, body } = await rest(a, query);
+    expect(status).toBe(400);
+    expect(JSON.stringify(body)).toContain(field);
+  });
+
+  it('rejects a missing q with 400', async () => {
+    expect((await rest(a, {})).status).toBe(400);
+  });
+
+  it('answers BAD_USER_INPUT over GraphQL for an oversized query or limit', async () => {
+    for (const variables of [{ q: 'y'.repeat(501) }, { q: 'invoice', limit: 100 }]) {
+      const result = await execute(env.api, UnifiedSearchDocument, variables, a.access);
+      expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    }
+  });
+
+  it('answers 401 without a token', async () => {
+    expect((await rest(undefined, { q: 'invoice' })).status).toBe(401);
+    const result = await execute(env.api, UnifiedSearchDocument, { q: 'invoice' });
+    expect(result.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  describe('with Chroma unreachable', () => {
+    let services: Services;
+    let api: PebbleApp;
+
+    beforeAll(async () => {
+      const config = { ...env.config, CHROMA_URL: `http://127.0.0.1:${await freePort()}`, SEARCH_VECTOR_TIMEOUT_MS: 1000 };
+      const logger = createLogger('silent');
+      services = createServices(config, TEST_JWT_SECRET, env.db, logger);
+      api = await buildApp({ config, logger, db: env.db, services });
+    });
+    afterAll(async () => {
+      await api.close();
+      await services.close();
+    });
+
+    it('answers with keyword hits and degraded: true over REST and GraphQL', async () => {
+      const response = await searchRest({ api }, a.access, { q: 'SO-77123' });
+      expect(response.statusCode).toBe(200);
+      const results = response.json<RestResults>();
+      expect(results.degraded).toBe(true);
+      expect(results.hits[0]).toMatchObject({ id: ids.customs, vector_rank: null, keyword_rank: 1 });
+
+      const graphql = await execute(api, UnifiedSearchDocument, { q: 'overdue invoice', types: ['email'] }, a.access);
+      expect(graphql.data!.unifiedSearch.degraded).toBe(true);
+      expect(graphql.data!.unifiedSearch.hits[0]).toMatchObject({ id: ids.invoice, vectorRank: null });
+    });
+  });
+});
