@@ -71,7 +71,13 @@ export async function writeCards(client: PoolClient, tenantId: string, emails: P
       const index = newCardIndex.get(thread);
       if (index === undefined) grown.set(thread, (grown.get(thread) ?? 0) + 1);
       else (newCards.count as number[])[index] += 1;
-      event(email.correlationId, 'card', thread, 'email.threaded', { emailId: email.emailId, subject: email.subject, category: c.category });
+      event(email.correlationId, 'card', thread, 'email.threaded', {
+        emailId: email.emailId,
+        subject: email.subject,
+        category: c.category,
+        priority: c.priority,
+        sentiment: c.sentiment,
+      });
       outcomes.set(email.emailId, { kind: 'carded', cardId: thread, threaded: true });
       cardOfHash.set(email.hash, thread);
       continue;

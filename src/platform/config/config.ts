@@ -84,6 +84,21 @@ const schema = z
     INDEX_RETRY_DELAY_SECONDS: duration.default(5),
     INDEX_JOB_EXPIRE_SECONDS: duration.default(300),
 
+    /** When the weekly insight synthesis runs (cron, 5 fields, in INSIGHTS_TIMEZONE): Mondays 06:00 by default. */
+    INSIGHTS_CRON: z
+      .string()
+      .trim()
+      .regex(/^\S+(\s+\S+){4}$/, 'must be a cron expression of 5 fields, e.g. "0 6 * * 1"')
+      .default('0 6 * * 1'),
+    INSIGHTS_TIMEZONE: z.string().min(1).default('UTC'),
+    /** Length of the period an insight covers, compared with the period before it. */
+    INSIGHTS_PERIOD_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+    /** `builtin` (deterministic template, default), `ollama` (needs OLLAMA_HOST, PEBBLE_LLM_MODEL) or `openai` (needs OPENAI_API_KEY, PEBBLE_LLM_MODEL). */
+    INSIGHTS_LLM_PROVIDER: z.enum(['builtin', 'ollama', 'openai']).default('builtin'),
+    /** Per summary call; on timeout the builtin summary is stored instead. Shorter than INSIGHTS_JOB_EXPIRE_SECONDS. */
+    INSIGHTS_LLM_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+    INSIGHTS_JOB_EXPIRE_SECONDS: duration.default(900),
+
     /** Records per `POST /api/v1/records/` or `upsertRecords` call. */
     RECORDS_MAX_PER_CALL: z.coerce.number().int().min(1).max(10_000).default(1000),
     /** Largest records request body. */
@@ -101,6 +116,17 @@ const schema = z
       }
       if (Math.max(env.EMBED_TIMEOUT_MS, env.CHROMA_TIMEOUT_MS) >= env.INDEX_JOB_EXPIRE_SECONDS * 1000) {
         ctx.addIssue({ code: 'custom', path: ['INDEX_JOB_EXPIRE_SECONDS'], message: 'must be longer than EMBED_TIMEOUT_MS and CHROMA_TIMEOUT_MS' });
+      }
+      if (env.INSIGHTS_LLM_TIMEOUT_MS >= env.INSIGHTS_JOB_EXPIRE_SECONDS * 1000) {
+        ctx.addIssue({ code: 'custom', path: ['INSIGHTS_JOB_EXPIRE_SECONDS'], message: 'must be longer than INSIGHTS_LLM_TIMEOUT_MS' });
+      }
+      if (env.INSIGHTS_LLM_PROVIDER === 'ollama') {
+        if (!env.OLLAMA_HOST) ctx.addIssue({ code: 'custom', path: ['OLLAMA_HOST'], message: 'is required when INSIGHTS_LLM_PROVIDER=ollama' });
+        if (!env.PEBBLE_LLM_MODEL) ctx.addIssue({ code: 'custom', path: ['PEBBLE_LLM_MODEL'], message: 'is required when INSIGHTS_LLM_PROVIDER=ollama' });
+      }
+      if (env.INSIGHTS_LLM_PROVIDER === 'openai') {
+        if (!env.OPENAI_API_KEY) ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'is required when INSIGHTS_LLM_PROVIDER=openai' });
+        if (!env.PEBBLE_LLM_MODEL) ctx.addIssue({ code: 'custom', path: ['PEBBLE_LLM_MODEL'], message: 'is required when INSIGHTS_LLM_PROVIDER=openai' });
       }
       if (env.EMBEDDER_PROVIDER === 'ollama') {
         if (!env.OLLAMA_HOST) ctx.addIssue({ code: 'custom', path: ['OLLAMA_HOST'], message: 'is required when EMBEDDER_PROVIDER=ollama' });
