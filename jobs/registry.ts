@@ -5,7 +5,10 @@ import type { Services } from '../src/services';
 import { emailDlqJob } from './email-dlq.job';
 import { indexActivityJob } from './index-activity.job';
 import { indexDlqJob } from './index-dlq.job';
+import { insightsDlqJob } from './insights-dlq.job';
 import { processEmailJob } from './process-email.job';
+import { SCHEDULED_RUN, synthesizeInsightsJob } from './synthesize-insights.job';
+import { synthesizeTenantInsightsJob } from './synthesize-tenant-insights.job';
 
 export interface JobContext {
   services: Services;
@@ -29,14 +32,19 @@ export const JOBS = {
   email_dlq: emailDlqJob,
   index_activity: indexActivityJob,
   index_dlq: indexDlqJob,
+  synthesize_insights: synthesizeInsightsJob,
+  synthesize_tenant_insights: synthesizeTenantInsightsJob,
+  insights_dlq: insightsDlqJob,
 } satisfies { [Name in JobName]: JobDefinition<Name> };
 
 export interface WorkerOptions {
   /** Jobs fetched and handled together per queue. */
   batchSize: number;
+  /** When the insight run is due (INSIGHTS_CRON in INSIGHTS_TIMEZONE); a worker started without it schedules nothing. */
+  insightsSchedule?: { cron: string; timezone: string };
 }
 
-export async function startWorkers(boss: PgBoss, services: Services, logger: Logger, { batchSize }: WorkerOptions): Promise<JobName[]> {
+export async function startWorkers(boss: PgBoss, services: Services, logger: Logger, { batchSize, insightsSchedule }: WorkerOptions): Promise<JobName[]> {
   const context: JobContext = { services, boss, logger };
   for (const [name, definition] of Object.entries(JOBS) as [JobName, JobDefinition<JobName>][]) {
     const options = { batchSize, pollingIntervalSeconds: 0.5, ...definition.options } as PgBoss.WorkOptions;
@@ -44,9 +52,14 @@ export async function startWorkers(boss: PgBoss, services: Services, logger: Log
     workerId = await boss.work<JobPayloads[JobName]>(name, options, async (jobs) => {
       await definition.handle(jobs, context);
       // pg-boss waits out the polling interval after every fetch; a full batch means more is waiting, so fetch again now.
-      if (jobs.length >= batchSize) boss.notifyWorker(workerId);
+      if (jobs.length >= (options.batchSize ?? batchSize)) boss.notifyWorker(workerId);
     });
-    logger.info({ queue: name, batchSize }, 'worker listening');
+    logger.info({ queue: name, batchSize: options.batchSize }, 'worker listening');
+  }
+  if (insightsSchedule) {
+    // pg-boss keeps one row per schedule name (an upsert), so every worker registering it leaves one schedule.
+    await boss.schedule('synthesize_insights', insightsSchedule.cron, SCHEDULED_RUN satisfies JobPayloads['synthesize_insights'], { tz: insightsSchedule.timezone });
+    logger.info({ queue: 'synthesize_insights', cron: insightsSchedule.cron, timezone: insightsSchedule.timezone }, 'insight run scheduled');
   }
   return Object.keys(JOBS) as JobName[];
 }

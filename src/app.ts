@@ -5,7 +5,10 @@ import { authRoutes } from './auth/auth.routes';
 import { AuthError } from './auth/auth.errors';
 import type { AccessClaims } from './auth/token.service';
 import { companyRoutes } from './companies/company.routes';
+import { dashboardRoutes } from './dashboard/dashboard.routes';
 import { ingestionRoutes } from './ingestion/ingestion.routes';
+import { insightRoutes } from './insights/insight.routes';
+import { LiveFeed } from './live/live-feed';
 import { recordRoutes } from './records/record.routes';
 import { searchRoutes } from './search/search.routes';
 import type { Config } from './platform/config/config';
@@ -33,6 +36,8 @@ export interface AppDependencies {
 
 export interface PebbleApp {
   readonly app: FastifyInstance;
+  /** What feeds this process's subscriptions. */
+  readonly live: LiveFeed;
   /** Stops accepting, drains in-flight HTTP and WebSocket work, then closes. */
   close(): Promise<void>;
 }
@@ -115,8 +120,12 @@ export async function buildApp({ config, logger, db, services }: AppDependencies
   ingestionRoutes(app, services, config);
   recordRoutes(app, services, config);
   searchRoutes(app, services);
+  insightRoutes(app, services);
+  dashboardRoutes(app);
 
-  const schema = await buildPebbleSchema(services);
+  // One listener per api process feeds every subscription; workers and other api processes reach it through NOTIFY.
+  const live = new LiveFeed({ url: db.url, services, logger, intervalMs: config.LIVE_UPDATE_INTERVAL_MS });
+  const schema = await buildPebbleSchema(services, live.pubSub);
   const validationRules = [depthLimit(config.GRAPHQL_MAX_DEPTH)];
   const graphqlErrors = formatError(logger, !production);
   const apollo = new ApolloServer<GraphQLContext>({
@@ -147,10 +156,16 @@ export async function buildApp({ config, logger, db, services }: AppDependencies
       return { auth: toAuth(claims, correlation), expiresAt: claims.exp };
     },
   });
-  app.addHook('preClose', () => websocket.close());
+  app.addHook('preClose', async () => {
+    await websocket.close();
+    await live.stop();
+  });
+  // Last, so nothing after it can fail and leave the listener's connection open.
+  await live.start();
 
   return {
     app,
+    live,
     async close() {
       await app.close();
       await apollo.stop();

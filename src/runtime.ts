@@ -32,6 +32,7 @@ export function queueSettings(config: Config): QueueSettings {
     indexRetryLimit: config.INDEX_RETRY_LIMIT,
     indexRetryDelaySeconds: config.INDEX_RETRY_DELAY_SECONDS,
     indexExpireSeconds: config.INDEX_JOB_EXPIRE_SECONDS,
+    insightsExpireSeconds: config.INSIGHTS_JOB_EXPIRE_SECONDS,
   };
 }
 
@@ -95,7 +96,10 @@ export async function startProcess(role: ProcessRole, config: Config, logger: Lo
     await assertQueuesExist(boss);
     warnAboutStaleVectors(services, logger);
     if (role !== 'serve') {
-      const queues = await startWorkers(boss, services, logger, { batchSize: config.WORKER_BATCH_SIZE });
+      const queues = await startWorkers(boss, services, logger, {
+        batchSize: config.WORKER_BATCH_SIZE,
+        insightsSchedule: { cron: config.INSIGHTS_CRON, timezone: config.INSIGHTS_TIMEZONE },
+      });
       logger.info({ queues }, 'Pebble worker running');
     }
     if (role !== 'worker') {

@@ -1,13 +1,16 @@
 import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { buildSchema } from 'type-graphql';
+import { buildSchema, type PubSub } from 'type-graphql';
 import { AuthResolver } from './auth/auth.resolver';
 import { CardResolver } from './cards/card.resolver';
 import { CompanyResolver } from './companies/company.resolver';
 import { BlacklistResolver } from './ingestion/blacklist.resolver';
 import { IngestionResolver } from './ingestion/ingestion.resolver';
+import { InsightResolver } from './insights/insight.resolver';
+import { LiveResolver } from './live/live.resolver';
 import { OpsResolver } from './ops/ops.resolver';
 import { authChecker } from './platform/graphql/auth-checker';
+import { TopicPubSub } from './platform/graphql/pub-sub';
 import { RecordResolver } from './records/record.resolver';
 import { SearchResolver } from './search/search.resolver';
 import type { Services } from './services';
@@ -15,18 +18,20 @@ import type { Services } from './services';
 /** Root fields callable without an access token. */
 export const PUBLIC_FIELDS: ReadonlySet<string> = new Set(['token', 'refreshToken']);
 
-const RESOLVERS = [AuthResolver, CompanyResolver, IngestionResolver, BlacklistResolver, CardResolver, OpsResolver, SearchResolver, RecordResolver] as const;
+const RESOLVERS = [AuthResolver, CompanyResolver, IngestionResolver, BlacklistResolver, CardResolver, OpsResolver, SearchResolver, RecordResolver, InsightResolver, LiveResolver] as const;
 
 function resolverInstances(services: Services): object[] {
   return [
     new AuthResolver(services.auth, services.users),
-    new CompanyResolver(services.companies),
+    new CompanyResolver(services.companies, services.insights),
     new IngestionResolver(services.ingestion),
     new BlacklistResolver(services.blacklist),
     new CardResolver(services.cards),
     new OpsResolver(services.deadLetters),
     new RecordResolver(services.records),
     new SearchResolver(services.search),
+    new InsightResolver(services.insights),
+    new LiveResolver(),
   ];
 }
 
@@ -34,14 +39,19 @@ function resolverInstances(services: Services): object[] {
 const ROOT_DESCRIPTIONS = {
   Query: "Reads. Every field needs an access token and sees only the caller's tenant.",
   Mutation: 'Writes. Every field except `token` and `refreshToken` needs an access token.',
+  Subscription: "Live events over graphql-ws on `/graphql`, for the tenant of the token sent in `connection_init` only.",
 } as const;
 
-/** The executable schema; without services it can only be printed (`npm run schema`). */
-export async function buildPebbleSchema(services?: Services): Promise<GraphQLSchema> {
+/**
+ * The executable schema; without services it can only be printed (`npm run schema`). Subscriptions read from
+ * `pubSub`, which the api's LiveFeed publishes to.
+ */
+export async function buildPebbleSchema(services?: Services, pubSub: PubSub = new TopicPubSub()): Promise<GraphQLSchema> {
   const instances = services ? resolverInstances(services) : [];
   const schema = await buildSchema({
     resolvers: RESOLVERS,
     authChecker,
+    pubSub,
     validate: false,
     container: {
       get: (someClass: new (...args: never[]) => object) => {

@@ -10,6 +10,9 @@ import { BlacklistCache } from './ingestion/blacklist-cache';
 import { BlacklistService } from './ingestion/blacklist.service';
 import { IngestionService } from './ingestion/ingestion.service';
 import { TenantRateLimiter } from './ingestion/rate-limiter';
+import { InsightSynthesizer } from './insights/insight-synthesizer';
+import { InsightService } from './insights/insight.service';
+import { createLlmProvider } from './insights/llm/create-llm-provider';
 import { DeadLetterService } from './ops/dead-letter.service';
 import { EmailPipeline } from './pipeline/email-pipeline.service';
 import type { Config } from './platform/config/config';
@@ -38,6 +41,8 @@ export interface Services {
   readonly records: RecordService;
   readonly search: SearchService;
   readonly indexer: SearchIndexer;
+  readonly insights: InsightService;
+  readonly synthesizer: InsightSynthesizer;
   /** prom-client registry served at `/metrics`; services register their own counters in it. */
   readonly metrics: Registry;
   /** Finishes accepted work and releases listeners; call before closing the database. */
@@ -72,6 +77,14 @@ export function createServices(config: Config, jwtSecret: string, db: Database, 
     openaiApiKey: config.OPENAI_API_KEY,
     model: config.PEBBLE_EMBED_MODEL,
     timeoutMs: config.EMBED_TIMEOUT_MS,
+  });
+  const summaries = createLlmProvider({
+    provider: config.INSIGHTS_LLM_PROVIDER,
+    ollamaHost: config.OLLAMA_HOST,
+    openaiBaseUrl: config.OPENAI_BASE_URL,
+    openaiApiKey: config.OPENAI_API_KEY,
+    model: config.PEBBLE_LLM_MODEL,
+    timeoutMs: config.INSIGHTS_LLM_TIMEOUT_MS,
   });
   const vectors = new ChromaVectorIndex({
     url: chromaUrl(config),
@@ -109,6 +122,8 @@ export function createServices(config: Config, jwtSecret: string, db: Database, 
     records: new RecordService(db, indexQueue, { maxPerCall: config.RECORDS_MAX_PER_CALL, attributesMaxBytes: config.RECORD_ATTRIBUTES_MAX_BYTES }),
     search: new SearchService(db, embedder, vectors, { maxQueryChars: config.SEARCH_MAX_QUERY_CHARS, vectorTimeoutMs: config.SEARCH_VECTOR_TIMEOUT_MS }, logger),
     indexer: new SearchIndexer(db, embedder, vectors, logger),
+    insights: new InsightService(db, jobs, config.INSIGHTS_PERIOD_DAYS),
+    synthesizer: new InsightSynthesizer(db, summaries, jobs, indexQueue, { periodDays: config.INSIGHTS_PERIOD_DAYS }, logger),
     metrics,
     async close() {
       await ingestion.drain();

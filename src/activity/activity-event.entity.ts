@@ -13,11 +13,13 @@ export type ActivityKind =
   | 'sync.failed'
   | 'sync.replayed'
   | 'sync.resolved'
-  | 'record.upserted';
+  | 'record.upserted'
+  | 'insight.synthesized';
 
 @ObjectType({ description: 'One entry of the ActivityStream: something that happened to an entity.' })
 @Entity({ tableName: 'activity_events' })
 @Index({ name: 'activity_events_tenant_id_entity_id_index', properties: ['tenantId', 'entityId', 'occurredAt'] })
+@Index({ name: 'activity_events_tenant_id_occurred_at_index', properties: ['tenantId', 'occurredAt'] })
 export class ActivityEvent extends TenantOwnedEntity {
   @Field({ description: 'Type of the entity: `card`, `email`, `sync_error`, ...' })
   @Property({ type: 'text' })

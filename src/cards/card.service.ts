@@ -59,6 +59,15 @@ export class CardService {
     });
   }
 
+  /** These cards of the caller's tenant, in the order given; ids that are not the tenant's cards are left out. */
+  async byIds(auth: AuthContext, ids: readonly string[]): Promise<Card[]> {
+    const wanted = ids.filter((id) => z.uuid().safeParse(id).success);
+    if (wanted.length === 0) return [];
+    const cards = await this.db.withTenant(auth, (em) => em.find(Card, { id: { $in: wanted } }));
+    const byId = new Map(cards.map((card) => [card.id, card]));
+    return wanted.flatMap((id) => byId.get(id) ?? []);
+  }
+
   emails(auth: AuthContext, cardId: string): Promise<Email[]> {
     return this.db.withTenant(auth, (em) => em.find(Email, { cardId, status: 'carded' }, { orderBy: { createdAt: 'asc' }, exclude: ['raw'] as never }));
   }

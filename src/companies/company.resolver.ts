@@ -1,5 +1,7 @@
-import { Arg, Authorized, Field, ID, InputType, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Field, FieldResolver, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
+import { InsightSynthesis } from '../insights/insight-synthesis.entity';
+import { INSIGHT_READERS, type InsightService } from '../insights/insight.service';
 import type { AuthContext } from '../platform/context/auth-context';
 import { CurrentAuth } from '../platform/graphql/context';
 import { Company } from './company.entity';
@@ -22,7 +24,10 @@ export class CreateCompanyInput {
 
 @Resolver(() => Company)
 export class CompanyResolver {
-  constructor(private readonly service: CompanyService) {}
+  constructor(
+    private readonly service: CompanyService,
+    private readonly insights: InsightService,
+  ) {}
 
   @Authorized()
   @Query(() => [Company], { description: "The caller's tenant's companies, ordered by id." })
@@ -44,5 +49,11 @@ export class CompanyResolver {
   @Mutation(() => Company, { description: 'Creates a company in the caller\'s tenant (admin, manager, integration).' })
   createCompany(@CurrentAuth() auth: AuthContext, @Arg('input', { description: 'The new company.' }) input: CreateCompanyInput): Promise<Company> {
     return this.service.create(auth, input);
+  }
+
+  @Authorized(...INSIGHT_READERS)
+  @FieldResolver(() => InsightSynthesis, { nullable: true, description: 'Its newest insight; null before the first synthesis (admin, manager, member).' })
+  latestInsight(@CurrentAuth() auth: AuthContext, @Root() company: Company): Promise<InsightSynthesis | null> {
+    return this.insights.latest(auth, company.id);
   }
 }

@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { notifyQueueChanged } from '../ops/ops.notifications';
 import type { AuthContext } from '../platform/context/auth-context';
 import { Database } from '../platform/db/database';
 import type { JobWriter, NewJob } from '../platform/queue/job-writer';
@@ -63,10 +64,12 @@ export class EmailBatchWriter {
     this.db.transaction(async (client) => {
       const results = new Map<PendingEmail, WrittenEmail>();
       const jobs: NewJob<JobName>[] = [];
+      const queuedFor: string[] = [];
       for (const [tenantId, items] of groupBy(batch, (item) => item.auth.tenantId)) {
         await Database.setTenant(client, tenantId);
         const fresh = await this.claimKeys(client, tenantId, items, results);
         if (fresh.length === 0) continue;
+        queuedFor.push(tenantId);
         await client.query(INSERT_EMAILS, [tenantId, ...columns(fresh)]);
         for (const item of fresh) {
           results.set(item, { trackingId: item.id, replayed: false });
@@ -75,6 +78,7 @@ export class EmailBatchWriter {
         jobs.push(...IndexQueue.jobsFor(tenantId, fresh[0]!.auth.correlationId, fresh.map((item) => ({ type: 'email', id: item.id }))));
       }
       await this.jobs.insert(client, jobs);
+      await notifyQueueChanged(client, queuedFor);
       return batch.map((item) => results.get(item)!);
     });
 

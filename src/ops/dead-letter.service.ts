@@ -11,13 +11,19 @@ import type { JobName } from '../platform/queue/jobs';
 import { parseInput } from '../platform/validation/parse-input';
 import type { IndexQueue } from '../search/index-queue';
 import type { SearchRef } from '../search/search-ref';
+import { OPS_CHANNEL } from './ops.notifications';
 import { SyncError } from './sync-error.entity';
 
-/** Postgres channel for live operations figures; the payload names the tenant, so subscribers filter on it. */
-export const OPS_CHANNEL = 'pebble_ops';
+/** Roles that see the pipeline's operations figures and dead letters, by query or subscription. */
+export const OPS_VIEWERS = ['admin'];
 
 /** The Context Layer's `source_system` of a SyncError: the part of Pebble whose job died. */
-const SOURCE_OF_QUEUE: Record<string, string> = { email_processing: 'email-pipeline', index_activity: 'search-indexer' };
+const SOURCE_OF_QUEUE: Record<string, string> = {
+  email_processing: 'email-pipeline',
+  index_activity: 'search-indexer',
+  synthesize_tenant_insights: 'insights',
+  synthesize_insights: 'insights',
+};
 
 /** What the processing worker attaches to a failed attempt (pg-boss keeps it as the job's output). */
 export interface FailureReport {
@@ -227,6 +233,11 @@ function replayJob(error: { queue: string; payload: Record<string, unknown>; ema
   const refs = error.payload.refs;
   if (error.queue === 'index_activity' && Array.isArray(refs) && refs.every((ref) => typeof ref === 'string')) {
     return { id: randomUUID(), name: 'index_activity', data: { ...envelope, refs } };
+  }
+  // The same run id: the replayed run skips the companies it stored before it died.
+  const insightRun = z.object({ runId: z.uuid(), periodEnd: z.iso.datetime({ offset: true }), entityId: z.uuid().optional() }).safeParse(error.payload);
+  if (error.queue === 'synthesize_tenant_insights' && insightRun.success) {
+    return { id: randomUUID(), name: 'synthesize_tenant_insights', data: { ...envelope, ...insightRun.data } };
   }
   throw new CommonError('BAD_USER_INPUT', `Jobs of queue ${error.queue} cannot be replayed`);
 }

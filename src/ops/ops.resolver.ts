@@ -1,7 +1,7 @@
 import { Arg, Authorized, Field, ID, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
 import type { AuthContext } from '../platform/context/auth-context';
 import { CurrentAuth } from '../platform/graphql/context';
-import type { DeadLetterService, OpsStats as Stats } from './dead-letter.service';
+import { OPS_VIEWERS, type DeadLetterService, type OpsStats as Stats } from './dead-letter.service';
 import { SyncError } from './sync-error.entity';
 
 @ObjectType({ description: "The caller's tenant's pipeline at a glance." })
@@ -35,7 +35,7 @@ export class OpsResolver {
     return this.deadLetters.list(auth, { resolved, first, after });
   }
 
-  @Authorized('admin')
+  @Authorized(...OPS_VIEWERS)
   @Query(() => OpsStats, { description: 'Dead-letter count and queue depths of the caller\'s tenant (admin).' })
   opsStats(@CurrentAuth() auth: AuthContext): Promise<Stats> {
     return this.deadLetters.stats(auth);

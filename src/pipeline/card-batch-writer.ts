@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
+import { notifyCardsCreated } from '../cards/card.notifications';
 import type { Classification } from '../classification/classifier';
 import type { SearchRef } from '../search/search-ref';
 import { hashMessageId, normalizeMessageId } from './message-id';
@@ -116,6 +117,7 @@ export async function writeCards(client: PoolClient, tenantId: string, emails: P
          as x(id, correlation, title, category, priority, sentiment, company, email, hash, count)`,
       [tenantId, SOURCE, newCards.id, newCards.correlation, newCards.title, newCards.category, newCards.priority, newCards.sentiment, newCards.company, newCards.email, newCards.hash, newCards.count],
     );
+    await notifyCardsCreated(client, tenantId, newCards.id as string[]);
   }
   if (grown.size > 0) {
     await client.query(

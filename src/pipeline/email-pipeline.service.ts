@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Classification, Classifier } from '../classification/classifier';
+import { notifyQueueChanged } from '../ops/ops.notifications';
 import { Database } from '../platform/db/database';
 import type { Logger } from '../platform/logging/logger';
 import type { IndexQueue } from '../search/index-queue';
@@ -133,6 +134,8 @@ export class EmailPipeline {
          returning e.id, e.status, e.subject, e.from_address, e.body, e.message_id, e.in_reply_to, e.reference_ids, e.received_at, e.card_id`,
         [tenantId, payloads.map((p) => p.emailId), payloads.map((p) => p.correlationId)],
       );
+      // pg-boss moved these jobs to `active` when it handed them out; that move sends no NOTIFY of its own.
+      await notifyQueueChanged(client, [tenantId]);
       return new Map(rows.map((row) => [row.id, row]));
     });
   }

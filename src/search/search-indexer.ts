@@ -20,6 +20,8 @@ export interface IndexOutcome {
 
 /** Texts per embedding call: large enough to amortise a request, small enough for a remote model's limits. */
 const EMBED_BATCH = 64;
+/** Vectors per upsert: Chroma stores 512 at a time about 1.5× as fast per vector as 64 (`npm run bench:search`). */
+const UPSERT_BATCH = 8 * EMBED_BATCH;
 /** Characters of a document that are embedded; the start says what an object is about, and models truncate anyway. */
 const EMBED_MAX_CHARS = 4_000;
 
@@ -132,9 +134,12 @@ export class SearchIndexer {
         [unique.map((ref) => ref.type), unique.map((ref) => ref.id), force, this.embedderName, tenantId],
       );
       if (rows.length === 0) return 0;
-      for (let start = 0; start < rows.length; start += EMBED_BATCH) {
-        const batch = rows.slice(start, start + EMBED_BATCH);
-        const vectors = await this.embedder.embed(batch.map((row) => `${row.title}\n${row.content}`.slice(0, EMBED_MAX_CHARS)));
+      for (let start = 0; start < rows.length; start += UPSERT_BATCH) {
+        const batch = rows.slice(start, start + UPSERT_BATCH);
+        const vectors: number[][] = [];
+        for (let offset = 0; offset < batch.length; offset += EMBED_BATCH) {
+          vectors.push(...(await this.embedder.embed(batch.slice(offset, offset + EMBED_BATCH).map((row) => `${row.title}\n${row.content}`.slice(0, EMBED_MAX_CHARS)))));
+        }
         await this.vectors.upsert(
           tenantId,
           batch.map((row, index) => ({ key: refKey({ type: row.doc_type, id: row.entity_id }), type: row.doc_type, vector: vectors[index]! })),

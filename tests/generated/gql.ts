@@ -22,6 +22,9 @@ type Documents = {
     "mutation RefreshToken($refresh: String!) {\n  refreshToken(refresh: $refresh) {\n    access\n    refresh\n  }\n}": typeof types.RefreshTokenDocument,
     "mutation Token($email: String!, $password: String!) {\n  token(email: $email, password: $password) {\n    access\n    refresh\n  }\n}": typeof types.TokenDocument,
     "query UnifiedSearch($q: String!, $types: [SearchType!], $limit: Int) {\n  unifiedSearch(q: $q, types: $types, limit: $limit) {\n    degraded\n    hits {\n      type\n      id\n      title\n      snippet\n      score\n      vectorRank\n      keywordRank\n    }\n  }\n}": typeof types.UnifiedSearchDocument,
+    "subscription CardCreated {\n  cardCreated {\n    id\n    title\n    column\n    category\n    priority\n    companyId\n    emailCount\n    createdAt\n    emails {\n      id\n    }\n  }\n}": typeof types.CardCreatedDocument,
+    "subscription InsightSynthesized($entityId: ID) {\n  insightSynthesized(entityId: $entityId) {\n    id\n    entityId\n    periodStart\n    periodEnd\n    score\n    trend\n    direction\n    summary\n  }\n}": typeof types.InsightSynthesizedDocument,
+    "subscription OpsStatsChanged {\n  opsStatsChanged {\n    dlqCount\n    queued\n    active\n    failedLastHour\n  }\n}": typeof types.OpsStatsChangedDocument,
 };
 const documents: Documents = {
     "query Companies($first: Int! = 20, $after: ID) {\n  companies(first: $first, after: $after) {\n    id\n    name\n    domain\n    externalId\n  }\n}": types.CompaniesDocument,
@@ -32,6 +35,9 @@ const documents: Documents = {
     "mutation RefreshToken($refresh: String!) {\n  refreshToken(refresh: $refresh) {\n    access\n    refresh\n  }\n}": types.RefreshTokenDocument,
     "mutation Token($email: String!, $password: String!) {\n  token(email: $email, password: $password) {\n    access\n    refresh\n  }\n}": types.TokenDocument,
     "query UnifiedSearch($q: String!, $types: [SearchType!], $limit: Int) {\n  unifiedSearch(q: $q, types: $types, limit: $limit) {\n    degraded\n    hits {\n      type\n      id\n      title\n      snippet\n      score\n      vectorRank\n      keywordRank\n    }\n  }\n}": types.UnifiedSearchDocument,
+    "subscription CardCreated {\n  cardCreated {\n    id\n    title\n    column\n    category\n    priority\n    companyId\n    emailCount\n    createdAt\n    emails {\n      id\n    }\n  }\n}": types.CardCreatedDocument,
+    "subscription InsightSynthesized($entityId: ID) {\n  insightSynthesized(entityId: $entityId) {\n    id\n    entityId\n    periodStart\n    periodEnd\n    score\n    trend\n    direction\n    summary\n  }\n}": types.InsightSynthesizedDocument,
+    "subscription OpsStatsChanged {\n  opsStatsChanged {\n    dlqCount\n    queued\n    active\n    failedLastHour\n  }\n}": types.OpsStatsChangedDocument,
 };
 
 /**
@@ -80,6 +86,18 @@ export function graphql(source: "mutation Token($email: String!, $password: Stri
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "query UnifiedSearch($q: String!, $types: [SearchType!], $limit: Int) {\n  unifiedSearch(q: $q, types: $types, limit: $limit) {\n    degraded\n    hits {\n      type\n      id\n      title\n      snippet\n      score\n      vectorRank\n      keywordRank\n    }\n  }\n}"): (typeof documents)["query UnifiedSearch($q: String!, $types: [SearchType!], $limit: Int) {\n  unifiedSearch(q: $q, types: $types, limit: $limit) {\n    degraded\n    hits {\n      type\n      id\n      title\n      snippet\n      score\n      vectorRank\n      keywordRank\n    }\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "subscription CardCreated {\n  cardCreated {\n    id\n    title\n    column\n    category\n    priority\n    companyId\n    emailCount\n    createdAt\n    emails {\n      id\n    }\n  }\n}"): (typeof documents)["subscription CardCreated {\n  cardCreated {\n    id\n    title\n    column\n    category\n    priority\n    companyId\n    emailCount\n    createdAt\n    emails {\n      id\n    }\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "subscription InsightSynthesized($entityId: ID) {\n  insightSynthesized(entityId: $entityId) {\n    id\n    entityId\n    periodStart\n    periodEnd\n    score\n    trend\n    direction\n    summary\n  }\n}"): (typeof documents)["subscription InsightSynthesized($entityId: ID) {\n  insightSynthesized(entityId: $entityId) {\n    id\n    entityId\n    periodStart\n    periodEnd\n    score\n    trend\n    direction\n    summary\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "subscription OpsStatsChanged {\n  opsStatsChanged {\n    dlqCount\n    queued\n    active\n    failedLastHour\n  }\n}"): (typeof documents)["subscription OpsStatsChanged {\n  opsStatsChanged {\n    dlqCount\n    queued\n    active\n    failedLastHour\n  }\n}"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

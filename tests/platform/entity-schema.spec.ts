@@ -19,6 +19,7 @@ const JUSTIFIED = [
   'alter table "companies" drop constraint "companies_tenant_id_fkey";',
   'alter table "emails" drop constraint "emails_tenant_id_fkey";',
   'alter table "ingestion_keys" drop constraint "ingestion_keys_tenant_id_fkey";',
+  'alter table "insight_syntheses" drop constraint "insight_syntheses_tenant_id_fkey";',
   'alter table "processed_emails" drop constraint "processed_emails_tenant_id_fkey";',
   'alter table "refresh_tokens" drop constraint "refresh_tokens_tenant_id_fkey";',
   'alter table "refresh_tokens" drop constraint "refresh_tokens_user_id_fkey";',

@@ -33,6 +33,8 @@ const schema = z
 
     PEBBLE_DEMO_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
     GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(15),
+    /** Least time between two subscription updates of one topic of one tenant (250: at most 4 a second). */
+    LIVE_UPDATE_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
 
     /** Largest JSON email accepted by the ingestion endpoint (whole request body). */

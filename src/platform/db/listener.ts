@@ -2,8 +2,8 @@ import { Client } from 'pg';
 import type { Logger } from '../logging/logger';
 
 export interface ListenerHandlers {
-  /** A `NOTIFY` arrived on the channel. */
-  notify(payload: string): void;
+  /** A `NOTIFY` arrived on one of the channels. */
+  notify(payload: string, channel: string): void;
   /** (Re)connected and listening: notifications sent while disconnected are lost, so reload state here. */
   connected(): void;
 }
@@ -11,7 +11,7 @@ export interface ListenerHandlers {
 const MAX_BACKOFF_MS = 10_000;
 
 /**
- * One dedicated connection that `LISTEN`s on a channel and comes back on its own after Postgres goes away,
+ * One dedicated connection that `LISTEN`s on one or more channels and comes back on its own after Postgres goes away,
  * backing off up to 10 s between attempts.
  */
 export class PgListener {
@@ -19,14 +19,19 @@ export class PgListener {
   private stopped = false;
   private retry: NodeJS.Timeout | null = null;
   private attempts = 0;
+  private readonly channels: readonly string[];
 
   constructor(
     private readonly url: string,
-    private readonly channel: string,
+    channels: string | readonly string[],
     private readonly handlers: ListenerHandlers,
     private readonly logger: Logger,
   ) {
-    if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`Invalid channel name ${channel}`);
+    this.channels = typeof channels === 'string' ? [channels] : [...channels];
+    if (this.channels.length === 0) throw new Error('A listener needs at least one channel');
+    for (const channel of this.channels) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`Invalid channel name ${channel}`);
+    }
   }
 
   start(): void {
@@ -45,13 +50,13 @@ export class PgListener {
     if (this.stopped) return;
     const client = new Client({ connectionString: this.url, application_name: 'pebble-listener' });
     client.on('notification', (message) => {
-      if (message.channel === this.channel) this.handlers.notify(message.payload ?? '');
+      if (this.channels.includes(message.channel)) this.handlers.notify(message.payload ?? '', message.channel);
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client));
     try {
       await client.connect();
-      await client.query(`listen ${this.channel}`);
+      await client.query(this.channels.map((channel) => `listen ${channel}`).join('; '));
     } catch (error) {
       this.lost(client, error as Error);
       return;
@@ -61,7 +66,7 @@ export class PgListener {
       return;
     }
     this.client = client;
-    if (this.attempts > 0) this.logger.info({ channel: this.channel }, 'listener reconnected');
+    if (this.attempts > 0) this.logger.info({ channels: this.channels }, 'listener reconnected');
     this.attempts = 0;
     this.handlers.connected();
   }
@@ -73,7 +78,7 @@ export class PgListener {
     void client.end().catch(() => undefined);
     if (this.stopped || this.retry) return;
     const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** this.attempts++);
-    this.logger.warn({ channel: this.channel, err: error, retryInMs: delay }, 'listener connection lost');
+    this.logger.warn({ channels: this.channels, err: error, retryInMs: delay }, 'listener connection lost');
     this.retry = setTimeout(() => {
       this.retry = null;
       void this.connect();

@@ -11,10 +11,13 @@ export interface GraphQLContext {
   correlationId: string;
 }
 
+/** The caller of an operation; fails closed when there is none. */
+export function callerOf(context: GraphQLContext): AuthContext {
+  if (!context.auth) throw context.authError ?? new CommonError('UNAUTHENTICATED', 'Authentication required');
+  return context.auth;
+}
+
 /** Injects the caller; operations without one never reach a resolver (see auth plugin), this is the backstop. */
 export function CurrentAuth() {
-  return createParameterDecorator<GraphQLContext>(({ context }) => {
-    if (!context.auth) throw context.authError ?? new CommonError('UNAUTHENTICATED', 'Authentication required');
-    return context.auth;
-  });
+  return createParameterDecorator<GraphQLContext>(({ context }) => callerOf(context));
 }

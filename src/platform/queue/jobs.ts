@@ -19,6 +19,16 @@ export interface JobPayloads {
   index_activity: JobEnvelope & { refs: string[] };
   /** An `index_activity` job that failed every attempt. */
   index_dlq: JobEnvelope & { refs: string[] };
+  /**
+   * The scheduled insight run (cron INSIGHTS_CRON). The one payload without a tenant: it acts for all of them,
+   * queueing one `synthesize_tenant_insights` job per tenant. `periodEnd` (ISO 8601) defaults to the start of
+   * the UTC day the run was queued on; the run id is this job's id.
+   */
+  synthesize_insights: { correlationId: string; periodEnd?: string };
+  /** One tenant's insights for the period ending at `periodEnd` (ISO 8601): every active company, or `entityId` alone. */
+  synthesize_tenant_insights: JobEnvelope & { runId: string; periodEnd: string; entityId?: string };
+  /** A `synthesize_insights` or `synthesize_tenant_insights` job that failed every attempt. */
+  insights_dlq: JobPayloads['synthesize_insights'] | JobPayloads['synthesize_tenant_insights'];
 }
 
 export type JobName = keyof JobPayloads;
@@ -30,6 +40,7 @@ export interface QueueSettings {
   indexRetryLimit: number;
   indexRetryDelaySeconds: number;
   indexExpireSeconds: number;
+  insightsExpireSeconds: number;
 }
 
 export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
@@ -38,6 +49,7 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   indexRetryLimit: 8,
   indexRetryDelaySeconds: 5,
   indexExpireSeconds: 300,
+  insightsExpireSeconds: 900,
 };
 
 /** pg-boss queue options, in creation order: a dead-letter queue comes before the queue that names it. */
@@ -63,6 +75,26 @@ export function queueDefinitions(settings: QueueSettings): Record<JobName, Omit<
       retryDelay: settings.indexRetryDelaySeconds,
       expireInSeconds: settings.indexExpireSeconds,
       deadLetter: 'index_dlq',
+    },
+    insights_dlq: { policy: 'standard', retryLimit: 0, retentionDays: 30 },
+    synthesize_insights: {
+      policy: 'standard',
+      // Retried at 30 s, 1 min and 2 min: the fan-out only reads tenants and queues jobs, so a failure is an outage.
+      retryLimit: 3,
+      retryBackoff: true,
+      retryDelay: 30,
+      expireInSeconds: 300,
+      deadLetter: 'insights_dlq',
+    },
+    synthesize_tenant_insights: {
+      policy: 'standard',
+      // Retried at 1, 2 and 4 min; a retry skips the companies its run already stored, so it resumes.
+      retryLimit: 3,
+      retryBackoff: true,
+      retryDelay: 60,
+      // Longer than INSIGHTS_LLM_TIMEOUT_MS (config checks it): a slow model falls back before the attempt expires.
+      expireInSeconds: settings.insightsExpireSeconds,
+      deadLetter: 'insights_dlq',
     },
   };
 }

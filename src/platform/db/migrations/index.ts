@@ -4,6 +4,7 @@ import { Migration20261126010000_ingestion } from './Migration20261126010000_ing
 import { Migration20261126020000_pipeline } from './Migration20261126020000_pipeline';
 import { Migration20261126030000_records } from './Migration20261126030000_records';
 import { Migration20261126040000_search } from './Migration20261126040000_search';
+import { Migration20261126060000_insights } from './Migration20261126060000_insights';
 
 /** Listed explicitly so the same code runs from TypeScript (tests) and compiled JavaScript (dist). */
 export const MIGRATIONS: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126020000_pipeline', class: Migration20261126020000_pipeline },
   { name: 'Migration20261126030000_records', class: Migration20261126030000_records },
   { name: 'Migration20261126040000_search', class: Migration20261126040000_search },
+  { name: 'Migration20261126060000_insights', class: Migration20261126060000_insights },
 ];

@@ -1,0 +1,46 @@
+import type PgBoss from 'pg-boss';
+import { z } from 'zod';
+import { startOfUtcDay } from '../src/insights/insight-period';
+import { PermanentJobError } from '../src/pipeline/pipeline.errors';
+import { failJob } from './job-failure';
+import type { JobDefinition } from './registry';
+
+const QUEUE = 'synthesize_insights';
+
+/** The schedule's payload: it has no tenant and no period, so each run gets its own from its job. */
+export const SCHEDULED_RUN: { correlationId: string } = { correlationId: 'schedule:synthesize_insights' };
+
+const payloadSchema = z.object({
+  correlationId: z.string().min(1).max(200),
+  periodEnd: z.iso.datetime({ offset: true }).optional(),
+});
+
+/**
+ * `synthesize_insights`: the weekly fan-out (US-BKP-008). The run id is the job's id and the default period
+ * ends at the start of the UTC day the job was queued, so a retry queues the very same tenant jobs, which the
+ * synthesizer then finds already there.
+ */
+export const synthesizeInsightsJob: JobDefinition<'synthesize_insights'> = {
+  options: { includeMetadata: true },
+  async handle(jobs, context) {
+    for (const job of jobs as PgBoss.JobWithMetadata<unknown>[]) {
+      const parsed = payloadSchema.safeParse(job.data);
+      if (!parsed.success) {
+        const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'data'} ${issue.message}`).join('; ');
+        await failJob(QUEUE, job, new PermanentJobError(`Malformed ${QUEUE} payload: ${problems}`), false, context);
+        continue;
+      }
+      const { correlationId, periodEnd } = parsed.data;
+      const run = { runId: job.id, correlationId, periodEnd: periodEnd ? new Date(periodEnd) : startOfUtcDay(new Date(job.createdOn)) };
+      try {
+        const { queued, existing } = await context.services.synthesizer.fanOut(run);
+        context.logger.info(
+          { run_id: run.runId, period_end: run.periodEnd.toISOString(), queued, existing },
+          existing > 0 ? 'insight run fanned out; tenants queued by an earlier attempt skipped' : 'insight run fanned out',
+        );
+      } catch (error) {
+        await failJob(QUEUE, job, error as Error, true, context);
+      }
+    }
+  },
+};

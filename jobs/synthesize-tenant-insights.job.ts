@@ -1,0 +1,40 @@
+import type PgBoss from 'pg-boss';
+import { z } from 'zod';
+import { PermanentJobError } from '../src/pipeline/pipeline.errors';
+import { failJob } from './job-failure';
+import type { JobDefinition } from './registry';
+
+const QUEUE = 'synthesize_tenant_insights';
+
+const payloadSchema = z.object({
+  tenantId: z.uuid(),
+  correlationId: z.string().min(1).max(200),
+  runId: z.uuid(),
+  periodEnd: z.iso.datetime({ offset: true }),
+  entityId: z.uuid().optional(),
+});
+
+/**
+ * `synthesize_tenant_insights`: one tenant's insights. One job per fetch: a tenant's run calls a model once
+ * per company, and jobs fetched together would wait their turn while their expiry clock runs. Safe to run
+ * twice: insights are upserted by (entity, period), and companies the run already stored are skipped.
+ */
+export const synthesizeTenantInsightsJob: JobDefinition<'synthesize_tenant_insights'> = {
+  options: { includeMetadata: true, batchSize: 1 },
+  async handle(jobs, context) {
+    for (const job of jobs as PgBoss.JobWithMetadata<unknown>[]) {
+      const parsed = payloadSchema.safeParse(job.data);
+      if (!parsed.success) {
+        const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'data'} ${issue.message}`).join('; ');
+        await failJob(QUEUE, job, new PermanentJobError(`Malformed ${QUEUE} payload: ${problems}`), false, context);
+        continue;
+      }
+      const { tenantId, correlationId, runId, periodEnd, entityId } = parsed.data;
+      try {
+        await context.services.synthesizer.synthesizeTenant(tenantId, { periodEnd: new Date(periodEnd), entityId, runId, correlationId });
+      } catch (error) {
+        await failJob(QUEUE, job, error as Error, true, context);
+      }
+    }
+  },
+};
