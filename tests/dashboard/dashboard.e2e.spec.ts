@@ -151,7 +151,8 @@ describe('the live dashboard (issue 7)', () => {
     await subscribed(topics.cardCreated(admin.tenant.id));
     // The classifier's model is missing (404): a permanent failure goes straight to the dead-letter queue.
     ollama.respondWith({ status: 404 });
-    const subject = `Crates of lemonade ${Date.now().toString(36)}`;
+    // Markup in what customers write must arrive as text.
+    const subject = `Crates of lemonade <b>now</b> ${Date.now().toString(36)}`;
     expect((await ingest(env, admin.access, emailFactory({ subject, body: 'Please send 40 crates of lemonade to the harbour depot.' }))).statusCode).toBe(202);
 
     await textBecomes('the dead-letter count to rise', '#stat-dlq', (value) => value === '1', 30_000);
@@ -166,6 +167,7 @@ describe('the live dashboard (issue 7)', () => {
     await textBecomes('the replay to be confirmed', '#dlq-status', (value) => value.startsWith('Replayed'));
     await textBecomes('the new card', '#cards-list li:first-child', (value) => value.includes(subject), 30_000);
     expect(await page.locator('#dlq-list li').count()).toBe(0);
+    expect(await page.locator('main b').count()).toBe(0);
   }, 90_000);
 
   it('adds a company whose first insight is synthesized while the page is open', async () => {
@@ -194,6 +196,16 @@ describe('the live dashboard (issue 7)', () => {
     const marked = await page.locator('#search-results mark').allTextContents();
     expect(marked.map((word) => word.toLowerCase())).toContain('lemonade');
     expect(await page.locator('#search-results li').first().textContent()).toMatch(/Card|Email/);
+    expect(await page.locator('#search-results').textContent()).toContain('<b>now</b>');
+    expect(await page.locator('main b, main img').count()).toBe(0);
+
+    // The same check on snippets the server never sends: anything but escaped text and <mark> stays text.
+    const rendered = await page.evaluate<{ escaped: string; hostile: number; hostileText: string }>(`import('/dashboard/render.js').then(({ snippet }) => {
+      const escaped = snippet('a &#60;b&#62; <mark>x</mark> &amp; y');
+      const hostile = snippet('<img src=x onerror=alert(1)><mark>x</mark>');
+      return { escaped: escaped.innerHTML, hostile: hostile.childElementCount, hostileText: hostile.textContent };
+    })`);
+    expect(rendered).toEqual({ escaped: 'a &lt;b&gt; <mark>x</mark> &amp; y', hostile: 0, hostileText: '<img src=x onerror=alert(1)><mark>x</mark>' });
   }, 60_000);
 
   it('refreshes its token before it expires and keeps receiving events over a new socket', async () => {

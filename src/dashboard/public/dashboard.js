@@ -106,10 +106,10 @@ async function loadOps() {
 let shownDlqCount = null;
 
 function showStats(stats) {
-  $('stat-dlq').textContent = String(stats.dlqCount);
-  $('stat-queued').textContent = String(stats.queued);
-  $('stat-active').textContent = String(stats.active);
-  $('stat-failed').textContent = String(stats.failedLastHour);
+  setText('stat-dlq', stats.dlqCount);
+  setText('stat-queued', stats.queued);
+  setText('stat-active', stats.active);
+  setText('stat-failed', stats.failedLastHour);
   $('stat-dlq-box').classList.toggle('alert', stats.dlqCount > 0);
   const changed = shownDlqCount !== null && shownDlqCount !== stats.dlqCount;
   shownDlqCount = stats.dlqCount;
@@ -150,7 +150,7 @@ function showDeadLetters(errors) {
 async function replayDeadLetter(error, button) {
   button.disabled = true;
   button.textContent = 'Replaying…';
-  const done = await guard('dlq-status', () => session.graphql('mutation Replay($id: ID!) { replayDeadLetter(id: $id) { id replayedAt } }', { id: error.id }));
+  const done = await guard('dlq-status', () => session.graphql('mutation Replay($id: ID!) { replayDeadLetter(id: $id) { id replayedAt } }', { id: error.id }), 'replay');
   if (done) $('dlq-status').textContent = `Replayed: the ${error.queue} job is queued again.`;
   else {
     button.disabled = false;
@@ -165,7 +165,10 @@ async function replayDeadLetter(error, button) {
 
 async function loadCards() {
   const data = await guard(null, () => session.graphql(`query Cards($first: Int!) { cards(first: $first) { ${CARD_FIELDS} } }`, { first: CARDS_SHOWN }));
-  if (data) fill($('cards-list'), $('cards-empty'), data.cards.map((card) => cardItem(card)));
+  if (!data) return;
+  const shown = [...$('cards-list').children].map((item) => item.dataset.id).join();
+  // A reconnect reads the list again; redraw only what changed, so nothing is announced twice.
+  if (shown !== data.cards.map((card) => card.id).join()) fill($('cards-list'), $('cards-empty'), data.cards.map((card) => cardItem(card)));
 }
 
 function cardItem(card, fresh = false) {
@@ -187,6 +190,7 @@ function addCard(card) {
   list.prepend(cardItem(card, true));
   while (list.children.length > CARDS_SHOWN) list.lastElementChild.remove();
   $('cards-empty').hidden = true;
+  $('cards-announce').textContent = `New card: ${card.title}`;
 }
 
 // ---- company health ------------------------------------------------------------------------------------------------
@@ -431,13 +435,19 @@ function debounce(fn, ms) {
   };
 }
 
+/** Sets an element's text only when it changes, so live regions announce changes and nothing else. */
+function setText(id, value) {
+  const node = $(id);
+  if (node.textContent !== String(value)) node.textContent = String(value);
+}
+
 /** Runs a call; on failure says so in the status element (if any) and answers null. */
-async function guard(statusId, call) {
+async function guard(statusId, call, what = 'load') {
   try {
     return await call();
   } catch (error) {
     if (!session.signedIn) return null;
-    const message = error instanceof ApiError && error.code === 'FORBIDDEN' ? 'Your role cannot see this.' : `Could not load: ${error.message}`;
+    const message = error instanceof ApiError && error.code === 'FORBIDDEN' ? 'Your role cannot see this.' : `Could not ${what}: ${error.message}`;
     if (statusId) $(statusId).textContent = message;
     else console.warn(message);
     return null;
