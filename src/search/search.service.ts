@@ -141,17 +141,11 @@ export class SearchService {
    */
   private keywordHits(auth: AuthContext, q: string, types: SearchType[]): Promise<{ ranked: string[]; exact: string[] }> {
     return this.read(auth, async (client) => {
+      // A function of the migrations (search_keyword_hits), so the GIN index applies despite RLS; it keeps to the
+      // tenant this transaction set, as RLS does.
       const { rows } = await client.query<{ doc_type: string; entity_id: string; exact: boolean }>(
-        `with query as (
-           select websearch_to_tsquery('english', $1) as strict,
-                  coalesce((select string_agg(quote_literal(lexeme), ' | ') from unnest(tsvector_to_array(to_tsvector('english', $1))) as lexeme), '')::tsquery as loose
-         )
-         select d.doc_type, d.entity_id, d.search_vector @@ query.strict as exact
-         from search_documents d, query
-         where d.tenant_id = $2 and d.doc_type = any($3::text[]) and d.search_vector @@ query.loose
-         order by (d.search_vector @@ query.strict) desc, ts_rank_cd(d.search_vector, query.loose, 1) desc, d.entity_id
-         limit $4`,
-        [q, auth.tenantId, types, CANDIDATES],
+        'select doc_type, entity_id, exact from search_keyword_hits($1, $2::text[], $3)',
+        [q, types, CANDIDATES],
       );
       const ranked = rows.map((row) => `${row.doc_type}:${row.entity_id}`);
       return { ranked, exact: ranked.filter((_, index) => rows[index]!.exact) };

@@ -1,4 +1,5 @@
 import { buildApp, type PebbleApp } from '../../src/app';
+import { Database } from '../../src/platform/db/database';
 import { createLogger } from '../../src/platform/logging/logger';
 import { SearchService } from '../../src/search/search.service';
 import { createServices, type Services } from '../../src/services';
@@ -126,6 +127,18 @@ describe(SearchService.name, () => {
     const leak = ((await rest(b, { q: 'SO-77123 espresso customs Rotterdam' })).body as RestResults).hits;
     expect(leak.map((hit) => hit.id)).not.toContain(ids.customs);
     expect(leak.every((hit) => hit.id !== ids.company)).toBe(true);
+  });
+
+  it('keeps the keyword function to the tenant the transaction set, and to none without one', async () => {
+    const keywordHits = (tenantId: string | null) =>
+      env.db.transaction(async (client) => {
+        if (tenantId) await Database.setTenant(client, tenantId);
+        const { rows } = await client.query<{ entity_id: string }>('select entity_id from search_keyword_hits($1, $2::text[], 50)', ['cardamom tea forecast', ['email']]);
+        return rows.map((row) => row.entity_id);
+      });
+    expect(await keywordHits(a.tenant.id)).toEqual([ids['twin-a']]);
+    expect(await keywordHits(b.tenant.id)).toEqual([ids['twin-b']]);
+    expect(await keywordHits(null)).toEqual([]);
   });
 
   it.each([

@@ -5,6 +5,7 @@ import { Migration20261126020000_pipeline } from './Migration20261126020000_pipe
 import { Migration20261126030000_records } from './Migration20261126030000_records';
 import { Migration20261126040000_search } from './Migration20261126040000_search';
 import { Migration20261126060000_insights } from './Migration20261126060000_insights';
+import { Migration20261126070000_search_keyword } from './Migration20261126070000_search_keyword';
 
 /** Listed explicitly so the same code runs from TypeScript (tests) and compiled JavaScript (dist). */
 export const MIGRATIONS: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126030000_records', class: Migration20261126030000_records },
   { name: 'Migration20261126040000_search', class: Migration20261126040000_search },
   { name: 'Migration20261126060000_insights', class: Migration20261126060000_insights },
+  { name: 'Migration20261126070000_search_keyword', class: Migration20261126070000_search_keyword },
 ];
