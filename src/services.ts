@@ -16,6 +16,7 @@ import { createLlmProvider } from './insights/llm/create-llm-provider';
 import { DeadLetterService } from './ops/dead-letter.service';
 import { EmailPipeline } from './pipeline/email-pipeline.service';
 import type { Config } from './platform/config/config';
+import type { ProviderSettings } from './platform/config/provider-settings';
 import type { Database } from './platform/db/database';
 import { createLogger, type Logger } from './platform/logging/logger';
 import { JobWriter } from './platform/queue/job-writer';
@@ -62,30 +63,9 @@ export function createServices(config: Config, jwtSecret: string, db: Database, 
   const blacklistCache = new BlacklistCache(db, config.BLACKLIST_CACHE_TTL_SECONDS, logger);
   const jobs = new JobWriter();
   const indexQueue = new IndexQueue(jobs);
-  const classifier = createClassifier({
-    provider: config.CLASSIFIER_PROVIDER,
-    ollamaHost: config.OLLAMA_HOST,
-    openaiBaseUrl: config.OPENAI_BASE_URL,
-    openaiApiKey: config.OPENAI_API_KEY,
-    model: config.PEBBLE_LLM_MODEL,
-    timeoutMs: config.CLASSIFIER_TIMEOUT_MS,
-  });
-  const embedder = createEmbedder({
-    provider: config.EMBEDDER_PROVIDER,
-    ollamaHost: config.OLLAMA_HOST,
-    openaiBaseUrl: config.OPENAI_BASE_URL,
-    openaiApiKey: config.OPENAI_API_KEY,
-    model: config.PEBBLE_EMBED_MODEL,
-    timeoutMs: config.EMBED_TIMEOUT_MS,
-  });
-  const summaries = createLlmProvider({
-    provider: config.INSIGHTS_LLM_PROVIDER,
-    ollamaHost: config.OLLAMA_HOST,
-    openaiBaseUrl: config.OPENAI_BASE_URL,
-    openaiApiKey: config.OPENAI_API_KEY,
-    model: config.PEBBLE_LLM_MODEL,
-    timeoutMs: config.INSIGHTS_LLM_TIMEOUT_MS,
-  });
+  const classifier = createClassifier(providerSettings(config, config.CLASSIFIER_PROVIDER, config.PEBBLE_LLM_MODEL, config.CLASSIFIER_TIMEOUT_MS));
+  const embedder = createEmbedder(providerSettings(config, config.EMBEDDER_PROVIDER, config.PEBBLE_EMBED_MODEL, config.EMBED_TIMEOUT_MS));
+  const summaries = createLlmProvider(providerSettings(config, config.INSIGHTS_LLM_PROVIDER, config.PEBBLE_LLM_MODEL, config.INSIGHTS_LLM_TIMEOUT_MS));
   const vectors = new ChromaVectorIndex({
     url: chromaUrl(config),
     embedder: describeEmbedder(embedder.identity),
@@ -130,6 +110,11 @@ export function createServices(config: Config, jwtSecret: string, db: Database, 
       await blacklistCache.stop();
     },
   };
+}
+
+/** The Ollama/OpenAI settings every provider shares, with one use's provider, model and timeout. */
+function providerSettings(config: Config, provider: ProviderSettings['provider'], model: string | undefined, timeoutMs: number): ProviderSettings {
+  return { provider, ollamaHost: config.OLLAMA_HOST, openaiBaseUrl: config.OPENAI_BASE_URL, openaiApiKey: config.OPENAI_API_KEY, model, timeoutMs };
 }
 
 /** CHROMA_URL, or the local server that `pebble dev` starts on CHROMA_PORT. */

@@ -1,17 +1,11 @@
-import { httpUrl, requireSettings } from '../platform/config/provider-settings';
+import { httpUrl, requireSettings, type ProviderSettings } from '../platform/config/provider-settings';
 import { BuiltinClassifier } from './builtin.classifier';
 import type { Classifier } from './classifier';
 import { OllamaClassifier } from './ollama.classifier';
 import { OpenAIClassifier } from './openai.classifier';
 
-export interface ClassifierSettings {
-  provider: 'builtin' | 'ollama' | 'openai';
-  ollamaHost?: string;
-  openaiBaseUrl?: string;
-  openaiApiKey?: string;
-  model?: string;
-  timeoutMs: number;
-}
+/** CLASSIFIER_PROVIDER and its settings; `model` is PEBBLE_LLM_MODEL. */
+export type ClassifierSettings = ProviderSettings;
 
 /**
  * The configured classifier. Remote ones get the builtin as their fallback for unusable answers. A remote

@@ -1,19 +1,11 @@
-import { httpUrl, requireSettings } from '../platform/config/provider-settings';
+import { httpUrl, requireSettings, type ProviderSettings } from '../platform/config/provider-settings';
 import { BuiltinEmbedder } from './builtin.embedder';
 import type { Embedder } from './embedder';
 import { OllamaEmbedder } from './ollama.embedder';
 import { OpenAIEmbedder } from './openai.embedder';
 
-/** The EMBEDDER_PROVIDER and the settings it needs, as config.ts parsed them. */
-export interface EmbedderSettings {
-  provider: 'builtin' | 'ollama' | 'openai';
-  ollamaHost?: string;
-  openaiBaseUrl?: string;
-  openaiApiKey?: string;
-  /** PEBBLE_EMBED_MODEL; the builtin has its own. */
-  model?: string;
-  timeoutMs: number;
-}
+/** EMBEDDER_PROVIDER and its settings; `model` is PEBBLE_EMBED_MODEL. */
+export type EmbedderSettings = ProviderSettings;
 
 /**
  * The configured embedder. A remote provider without its settings throws at once, naming the missing

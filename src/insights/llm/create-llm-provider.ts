@@ -1,20 +1,11 @@
-import { httpUrl, requireSettings } from '../../platform/config/provider-settings';
+import { httpUrl, requireSettings, type ProviderSettings } from '../../platform/config/provider-settings';
 import { BuiltinSummaryWriter } from './builtin.summary';
 import type { LlmProvider } from './llm-provider';
 import { OllamaSummaryWriter } from './ollama.summary';
 import { OpenAISummaryWriter } from './openai.summary';
 
-/** INSIGHTS_LLM_PROVIDER and the settings it needs, as config.ts parsed them. */
-export interface LlmProviderSettings {
-  provider: 'builtin' | 'ollama' | 'openai';
-  ollamaHost?: string;
-  openaiBaseUrl?: string;
-  openaiApiKey?: string;
-  /** PEBBLE_LLM_MODEL; the builtin has its own. */
-  model?: string;
-  /** INSIGHTS_LLM_TIMEOUT_MS: for a whole summary, retries included. */
-  timeoutMs: number;
-}
+/** INSIGHTS_LLM_PROVIDER and its settings; `timeoutMs` (INSIGHTS_LLM_TIMEOUT_MS) bounds a whole summary, retries included. */
+export type LlmProviderSettings = ProviderSettings;
 
 /**
  * The configured summary writer. Remote ones get the builtin as their fallback, so a summary is always

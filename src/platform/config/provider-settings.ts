@@ -4,6 +4,18 @@
  * settings (tests, CLI commands), and should then fail at once, naming the variables, not on first use.
  */
 
+/** What a provider factory (classifier, embedder, summary writer) is given, as config.ts parsed it. */
+export interface ProviderSettings {
+  provider: 'builtin' | 'ollama' | 'openai';
+  ollamaHost?: string;
+  openaiBaseUrl?: string;
+  openaiApiKey?: string;
+  /** The remote model (PEBBLE_LLM_MODEL or PEBBLE_EMBED_MODEL); the builtin has its own. */
+  model?: string;
+  /** Per call. */
+  timeoutMs: number;
+}
+
 /** The trimmed values, in order; throws `The <what> needs A and B to be set` when any is missing or blank. */
 export function requireSettings(what: string, settings: [variable: string, value: string | undefined][]): string[] {
   const missing = settings.filter(([, value]) => !value?.trim()).map(([variable]) => variable);
