@@ -58,6 +58,12 @@ export function chatMessages(input: ClassifierInput): ChatMessage[] {
 
 /** The model's answer, or why it cannot be used. */
 export function parseAnswer(content: unknown): { answer: ChatAnswer } | { problem: string } {
+  const parsed = parseJsonAnswer(content, answerSchema);
+  return 'value' in parsed ? { answer: parsed.value } : parsed;
+}
+
+/** A model's JSON answer checked against its schema, or why it cannot be used: empty, not JSON, or off-schema. */
+export function parseJsonAnswer<T extends z.ZodTypeAny>(content: unknown, schema: T): { value: z.output<T> } | { problem: string } {
   if (typeof content !== 'string' || content.trim() === '') return { problem: 'empty answer' };
   let json: unknown;
   try {
@@ -65,10 +71,10 @@ export function parseAnswer(content: unknown): { answer: ChatAnswer } | { proble
   } catch {
     return { problem: `answer is not JSON: ${excerpt(content)}` };
   }
-  const result = answerSchema.safeParse(json);
+  const result = schema.safeParse(json);
   if (!result.success) {
     const issues = result.error.issues.map((issue) => `${issue.path.join('.') || 'answer'}: ${issue.message}`);
     return { problem: `answer does not match the schema (${issues.join('; ')})` };
   }
-  return { answer: result.data };
+  return { value: result.data };
 }

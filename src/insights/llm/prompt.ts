@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { ChatMessage } from '../../classification/llm-chat';
-import { excerpt } from '../../platform/http/post-json';
+import { parseJsonAnswer, type ChatMessage } from '../../classification/llm-chat';
 import type { EntitySignals, InsightFacts } from '../insight-facts';
 
 /**
@@ -89,19 +88,9 @@ export function summaryMessages(facts: InsightFacts): ChatMessage[] {
 
 /** The model's summary, or why it cannot be used: not JSON, off-schema, or stating a score the facts do not have. */
 export function parseSummary(content: unknown, facts: InsightFacts): { summary: string } | { problem: string } {
-  if (typeof content !== 'string' || content.trim() === '') return { problem: 'empty answer' };
-  let json: unknown;
-  try {
-    json = JSON.parse(content);
-  } catch {
-    return { problem: `answer is not JSON: ${excerpt(content)}` };
-  }
-  const result = answerSchema.safeParse(json);
-  if (!result.success) {
-    const issues = result.error.issues.map((issue) => `${issue.path.join('.') || 'answer'}: ${issue.message}`);
-    return { problem: `answer does not match the schema (${issues.join('; ')})` };
-  }
-  const { summary } = result.data;
+  const parsed = parseJsonAnswer(content, answerSchema);
+  if ('problem' in parsed) return parsed;
+  const { summary } = parsed.value;
   // The previous score may be quoted as "82/100" too; any other number out of 100 is a score the model made up.
   for (const [, number] of summary.matchAll(STATED_SCORE)) {
     const stated = Number(number.replace(',', '.'));
