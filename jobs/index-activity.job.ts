@@ -1,6 +1,6 @@
 import type PgBoss from 'pg-boss';
 import { z } from 'zod';
-import { PermanentJobError } from '../src/pipeline/pipeline.errors';
+import { parseJobPayload, PermanentJobError } from '../src/pipeline/pipeline.errors';
 import { EmbedderError } from '../src/search/embedder';
 import { parseRefKey, type SearchRef } from '../src/search/search-ref';
 import { failJob } from './job-failure';
@@ -60,12 +60,11 @@ async function indexTenant(tenantId: string, group: IndexJob[], context: JobCont
 }
 
 function parseIndexJob(data: unknown): { tenantId: string; refs: SearchRef[] } {
-  const parsed = payloadSchema.safeParse(data);
-  if (!parsed.success) throw new PermanentJobError(`Malformed ${QUEUE} payload: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'data'} ${i.message}`).join('; ')}`);
-  const refs = parsed.data.refs.map((key) => parseRefKey(key));
-  const bad = parsed.data.refs.filter((_, index) => refs[index] === null);
+  const payload = parseJobPayload(QUEUE, payloadSchema, data);
+  const refs = payload.refs.map((key) => parseRefKey(key));
+  const bad = payload.refs.filter((_, index) => refs[index] === null);
   if (bad.length > 0) throw new PermanentJobError(`Malformed ${QUEUE} payload: refs must be <type>:<uuid>, got ${bad.slice(0, 3).join(', ')}`);
-  return { tenantId: parsed.data.tenantId, refs: refs as SearchRef[] };
+  return { tenantId: payload.tenantId, refs: refs as SearchRef[] };
 }
 
 /** Outages of Chroma, the embedder or Postgres are worth waiting for; a remote embedder refusing the text is not. */

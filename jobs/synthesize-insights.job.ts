@@ -1,7 +1,7 @@
 import type PgBoss from 'pg-boss';
 import { z } from 'zod';
 import { startOfUtcDay } from '../src/insights/insight-period';
-import { PermanentJobError } from '../src/pipeline/pipeline.errors';
+import { parseJobPayload } from '../src/pipeline/pipeline.errors';
 import { failJob } from './job-failure';
 import type { JobDefinition } from './registry';
 
@@ -24,13 +24,14 @@ export const synthesizeInsightsJob: JobDefinition<'synthesize_insights'> = {
   options: { includeMetadata: true },
   async handle(jobs, context) {
     for (const job of jobs as PgBoss.JobWithMetadata<unknown>[]) {
-      const parsed = payloadSchema.safeParse(job.data);
-      if (!parsed.success) {
-        const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'data'} ${issue.message}`).join('; ');
-        await failJob(QUEUE, job, new PermanentJobError(`Malformed ${QUEUE} payload: ${problems}`), false, context);
+      let payload: z.output<typeof payloadSchema>;
+      try {
+        payload = parseJobPayload(QUEUE, payloadSchema, job.data);
+      } catch (error) {
+        await failJob(QUEUE, job, error as Error, false, context);
         continue;
       }
-      const { correlationId, periodEnd } = parsed.data;
+      const { correlationId, periodEnd } = payload;
       const run = { runId: job.id, correlationId, periodEnd: periodEnd ? new Date(periodEnd) : startOfUtcDay(new Date(job.createdOn)) };
       try {
         const { queued, existing } = await context.services.synthesizer.fanOut(run);

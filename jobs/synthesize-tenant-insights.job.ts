@@ -1,6 +1,6 @@
 import type PgBoss from 'pg-boss';
 import { z } from 'zod';
-import { PermanentJobError } from '../src/pipeline/pipeline.errors';
+import { parseJobPayload } from '../src/pipeline/pipeline.errors';
 import { failJob } from './job-failure';
 import type { JobDefinition } from './registry';
 
@@ -23,13 +23,14 @@ export const synthesizeTenantInsightsJob: JobDefinition<'synthesize_tenant_insig
   options: { includeMetadata: true, batchSize: 1 },
   async handle(jobs, context) {
     for (const job of jobs as PgBoss.JobWithMetadata<unknown>[]) {
-      const parsed = payloadSchema.safeParse(job.data);
-      if (!parsed.success) {
-        const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'data'} ${issue.message}`).join('; ');
-        await failJob(QUEUE, job, new PermanentJobError(`Malformed ${QUEUE} payload: ${problems}`), false, context);
+      let payload: z.output<typeof payloadSchema>;
+      try {
+        payload = parseJobPayload(QUEUE, payloadSchema, job.data);
+      } catch (error) {
+        await failJob(QUEUE, job, error as Error, false, context);
         continue;
       }
-      const { tenantId, correlationId, runId, periodEnd, entityId } = parsed.data;
+      const { tenantId, correlationId, runId, periodEnd, entityId } = payload;
       try {
         await context.services.synthesizer.synthesizeTenant(tenantId, { periodEnd: new Date(periodEnd), entityId, runId, correlationId });
       } catch (error) {

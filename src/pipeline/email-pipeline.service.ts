@@ -6,7 +6,7 @@ import type { Logger } from '../platform/logging/logger';
 import type { IndexQueue } from '../search/index-queue';
 import { writeCards } from './card-batch-writer';
 import { emailIdentity } from './message-id';
-import { PermanentJobError } from './pipeline.errors';
+import { parseJobPayload, PermanentJobError } from './pipeline.errors';
 
 export const PIPELINE_SOURCE = 'email-pipeline';
 
@@ -33,9 +33,7 @@ interface EmailRow {
 
 /** Parses a job payload; anything else is a malformed job that no retry can fix. */
 export function parseEmailJob(data: unknown): EmailJobPayload {
-  const parsed = payloadSchema.safeParse(data);
-  if (!parsed.success) throw new PermanentJobError(`Malformed email_processing payload: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'data'} ${i.message}`).join('; ')}`);
-  return parsed.data;
+  return parseJobPayload('email_processing', payloadSchema, data);
 }
 
 /**
