@@ -10,7 +10,6 @@ import 'reflect-metadata';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter, on } from 'node:events';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { GraphQLBoolean, GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLSchema } from 'graphql';
@@ -21,7 +20,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { parseConfig } from '../src/platform/config/config';
 import { Database } from '../src/platform/db/database';
 import { appDatabaseUrl, migrate } from '../src/platform/db/migrate';
-import { DEFAULT_LOCAL_URL, ensureDatabase } from '../src/platform/db/postgres';
+import { DEFAULT_LOCAL_URL, ensureDatabase, freePort } from '../src/platform/db/postgres';
 import { BOSS_SCHEMA } from '../src/platform/queue/boss';
 import { createServices } from '../src/services';
 import { TenantService } from '../src/tenancy/tenant.service';
@@ -73,16 +72,6 @@ function percentile(sorted: number[], q: number): number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * `SUBSCRIBERS` graphql-ws clients, opened `OPEN_BATCH` at a time, each subscribed to `query`; every message goes

@@ -8,10 +8,8 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import pino from 'pino';
 import { buildApp } from '../src/app';
 import { EmailBatchWriter, type PendingEmail } from '../src/ingestion/email-batch-writer';
@@ -22,7 +20,7 @@ import { parseConfig } from '../src/platform/config/config';
 import type { AuthContext } from '../src/platform/context/auth-context';
 import { Database } from '../src/platform/db/database';
 import { appDatabaseUrl, migrate } from '../src/platform/db/migrate';
-import { DEFAULT_LOCAL_URL } from '../src/platform/db/postgres';
+import { adminQuery, DEFAULT_LOCAL_URL, freePort } from '../src/platform/db/postgres';
 import { JobWriter } from '../src/platform/queue/job-writer';
 import type { RecordService } from '../src/records/record.service';
 import { BuiltinEmbedder } from '../src/search/builtin.embedder';
@@ -361,28 +359,7 @@ async function recreateDatabase(url: string): Promise<void> {
   await adminQuery(url, `create database "${databaseName(url)}"`);
 }
 
-async function adminQuery(url: string, sql: string): Promise<void> {
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 main().catch((error) => {
   console.error(error);

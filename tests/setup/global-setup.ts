@@ -1,12 +1,11 @@
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { resolveChroma, type ChromaServer } from '../../src/platform/chroma/chroma-server';
 import { parseConfig } from '../../src/platform/config/config';
 import { migrate } from '../../src/platform/db/migrate';
 import { createLogger } from '../../src/platform/logging/logger';
+import { adminQuery, freePort } from '../../src/platform/db/postgres';
 import { locatePostgres } from '../../src/runtime';
 
 /**
@@ -36,31 +35,9 @@ export default async function globalSetup(): Promise<void> {
   Object.assign(globalThis as object, { __pebbleChroma: chroma, __pebbleChromaHome: chromaHome });
 }
 
-/** A port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { adminQuery, freePort };
 
 export type { ChromaServer };
-
-export async function adminQuery(ownerUrl: string, sql: string): Promise<void> {
-  const url = new URL(ownerUrl);
-  url.pathname = '/postgres';
-  const client = new Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 function createDatabase(ownerUrl: string, name: string): Promise<void> {
   return adminQuery(ownerUrl, `create database "${name}"`);
