@@ -1,4 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
+import { resolveChroma, type ChromaServer } from '../../src/platform/chroma/chroma-server';
+import { freePort } from '../../src/platform/db/postgres';
+import { createLogger } from '../../src/platform/logging/logger';
 import { ChromaVectorIndex } from '../../src/search/chroma.vector-index';
 import type { TestEnv } from '../setup/test-env';
 import { eventually } from '../setup/worker';
@@ -57,4 +63,31 @@ export async function searchDocuments(env: TestEnv, tenantId: string) {
     'select doc_type, entity_id, content, content_hash, embedded_hash, embedded_with, updated_at, embedded_at from search_documents where tenant_id = ? order by doc_type, entity_id',
     [tenantId],
   );
+}
+
+/** A Chroma server of one test's own, which it may stop and start again on the same port and data. */
+export interface OwnChroma {
+  readonly url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops it and deletes its data. */
+  remove(): Promise<void>;
+}
+
+export async function startOwnChroma(): Promise<OwnChroma> {
+  const home = mkdtempSync(join(tmpdir(), 'pebble-own-chroma-'));
+  const port = await freePort();
+  const logger = createLogger('silent');
+  let server: ChromaServer = await resolveChroma(undefined, home, port, logger);
+  return {
+    url: server.url,
+    stop: () => server.stop(),
+    start: async () => {
+      server = await resolveChroma(undefined, home, port, logger);
+    },
+    remove: async () => {
+      await server.stop();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,16 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { resolveChroma, type ChromaServer } from '../../src/platform/chroma/chroma-server';
 import { createLogger } from '../../src/platform/logging/logger';
 import { Reindexer } from '../../src/search/reindexer';
 import { SearchIndexer } from '../../src/search/search-indexer';
 import { callerFactory, type Caller } from '../factories';
 import { emailFactory, ingest } from '../ingestion/factories';
-import { freePort } from '../setup/global-setup';
 import { createTestEnv, type TestEnv } from '../setup/test-env';
 import { eventually, startTestWorker, type TestWorker } from '../setup/worker';
-import { chromaCount, searchDocuments, searchRest, settled, type RestResults } from './helpers';
+import { chromaCount, searchDocuments, searchRest, settled, startOwnChroma, type OwnChroma, type RestResults } from './helpers';
 
 const logger = createLogger('silent');
 
@@ -97,17 +92,13 @@ describe(SearchIndexer.name, () => {
   });
 
   describe('when Chroma stops and comes back', () => {
-    let chroma: ChromaServer;
-    let home: string;
-    let port: number;
+    let chroma: OwnChroma;
     let env: TestEnv;
     let worker: TestWorker;
     let caller: Caller;
 
     beforeAll(async () => {
-      home = mkdtempSync(join(tmpdir(), 'pebble-chroma-outage-'));
-      port = await freePort();
-      chroma = await resolveChroma(undefined, home, port, logger);
+      chroma = await startOwnChroma();
       env = await createTestEnv({ CHROMA_URL: chroma.url, CHROMA_TIMEOUT_MS: '2000' });
       // Queue policies live in pg-boss (created by the migration): first retry after 1 s instead of 5.
       await env.ownerDb.query(`update pgboss.queue set retry_delay = 1 where name = 'index_activity'`);
@@ -118,8 +109,7 @@ describe(SearchIndexer.name, () => {
     afterAll(async () => {
       await worker?.stop();
       await env?.close();
-      await chroma?.stop();
-      rmSync(home, { recursive: true, force: true });
+      await chroma?.remove();
     });
 
     it('retries indexing with backoff and then holds every object exactly once', async () => {
@@ -137,7 +127,7 @@ describe(SearchIndexer.name, () => {
       expect(during.degraded).toBe(true);
       expect(during.hits.length).toBeGreaterThan(0);
 
-      chroma = await resolveChroma(undefined, home, port, logger);
+      await chroma.start();
       await settled(env, 60_000);
 
       const expected = await indexableCount(env, caller.tenant.id);
@@ -153,17 +143,13 @@ describe(SearchIndexer.name, () => {
   });
 
   describe('when indexing fails every attempt', () => {
-    let chroma: ChromaServer;
-    let home: string;
-    let port: number;
+    let chroma: OwnChroma;
     let env: TestEnv;
     let worker: TestWorker;
     let caller: Caller;
 
     beforeAll(async () => {
-      home = mkdtempSync(join(tmpdir(), 'pebble-chroma-dlq-'));
-      port = await freePort();
-      chroma = await resolveChroma(undefined, home, port, logger);
+      chroma = await startOwnChroma();
       env = await createTestEnv({ CHROMA_URL: chroma.url, CHROMA_TIMEOUT_MS: '2000' });
       // One retry after 1 s, then the dead-letter queue.
       await env.ownerDb.query(`update pgboss.queue set retry_limit = 1, retry_delay = 1 where name = 'index_activity'`);
@@ -175,8 +161,7 @@ describe(SearchIndexer.name, () => {
     afterAll(async () => {
       await worker?.stop();
       await env?.close();
-      await chroma?.stop();
-      rmSync(home, { recursive: true, force: true });
+      await chroma?.remove();
     });
 
     it('dead-letters to index_dlq as a SyncError that Replay indexes once Chroma is back', async () => {
@@ -195,7 +180,7 @@ describe(SearchIndexer.name, () => {
       const documents = await searchDocuments(env, caller.tenant.id);
       expect(documents.filter((d) => d.entity_id === events[0]!.id)).toEqual([]);
 
-      chroma = await resolveChroma(undefined, home, port, logger);
+      await chroma.start();
       await env.services.deadLetters.replay(caller.auth, syncError.id);
       await settled(env, 30_000);
       const email = (await searchDocuments(env, caller.tenant.id)).find((d) => d.entity_id === emailId)!;
