@@ -1,39 +1,12 @@
 import { decodeJwt } from 'jose';
-import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { Client, FormattedExecutionResult } from 'graphql-ws';
 import { CLOSE_FORBIDDEN, startWebSocketServer } from '../../src/platform/graphql/websocket';
 import { callerFactory, type Caller } from '../factories';
 import { createTestEnv, type TestEnv } from '../setup/test-env';
+import { connectSocket as connect } from '../subscriptions/live';
 import { bearer } from './http';
 
-interface Closed {
-  code: number;
-  reason: string;
-}
-
 type Result = FormattedExecutionResult<Record<string, unknown>, unknown>;
-
-interface Connection {
-  client: Client;
-  /** Settles when the server (or the client) closes the socket. */
-  closed: Promise<Closed>;
-}
-
-function connect(url: string, connectionParams?: Record<string, unknown>): Connection {
-  let onClosed!: (event: Closed) => void;
-  const closed = new Promise<Closed>((resolve) => (onClosed = resolve));
-  const client = createClient({
-    url,
-    webSocketImpl: WebSocket,
-    lazy: false,
-    retryAttempts: 0,
-    connectionParams,
-    // Observed through `closed` instead; the default handler would print to the console.
-    onNonLazyError: () => {},
-    on: { closed: (event) => onClosed(event as Closed) },
-  });
-  return { client, closed };
-}
 
 function execute(client: Client, query: string): Promise<Result> {
   return new Promise((resolve, reject) => {

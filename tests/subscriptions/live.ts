@@ -40,6 +40,11 @@ export async function listenUrl(env: TestEnv): Promise<string> {
 
 /** A graphql-ws client that authenticates in `connection_init`, as the dashboard does. */
 export function openSocket(url: string, access: string): Socket {
+  return connectSocket(url, { authorization: bearer(access) });
+}
+
+/** A graphql-ws client that connects at once with these `connection_init` params and never retries. */
+export function connectSocket(url: string, connectionParams?: Record<string, unknown>): Socket {
   let onClosed!: (event: Closed) => void;
   const closed = new Promise<Closed>((resolve) => (onClosed = resolve));
   const client = createClient({
@@ -47,7 +52,8 @@ export function openSocket(url: string, access: string): Socket {
     webSocketImpl: WebSocket,
     lazy: false,
     retryAttempts: 0,
-    connectionParams: { authorization: bearer(access) },
+    connectionParams,
+    // Observed through `closed` instead; the default handler would print to the console.
     onNonLazyError: () => {},
     on: { closed: (event) => onClosed(event as Closed) },
   });
