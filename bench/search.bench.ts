@@ -29,9 +29,9 @@ import { describeEmbedder, type Embedder } from '../src/search/embedder';
 import { Reindexer } from '../src/search/reindexer';
 import { SearchIndexer } from '../src/search/search-indexer';
 import type { SearchType } from '../src/search/search-ref';
-import { DEFAULT_SEARCH_TYPES, SearchService } from '../src/search/search.service';
+import { DEFAULT_SEARCH_TYPES, SearchService, type SearchSettings } from '../src/search/search.service';
 import type { VectorHit, VectorIndex, VectorItem } from '../src/search/vector-index';
-import { createServices } from '../src/services';
+import { createServices, searchSettings } from '../src/services';
 import { TenantService } from '../src/tenancy/tenant.service';
 import { percentile, runHttpLoad, type LoadResult } from './http-load';
 import { buildCorpus, TENANT_DOMAIN, type SearchCorpus } from './search-corpus';
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     // What ChromaVectorIndex asks for the default types: 4× the neighbours, unfiltered, the types kept by key.
     const chroma200 = await rawChroma(200);
     const chromaFiltered = await rawChroma(50, { type: { $in: [...DEFAULT_SEARCH_TYPES] } });
-    const keywordOnly = await searchInProcess(db, logger, { maxQueryChars: config.SEARCH_MAX_QUERY_CHARS, vectorTimeoutMs: config.SEARCH_VECTOR_TIMEOUT_MS }, auth, corpus.queries);
+    const keywordOnly = await searchInProcess(db, logger, searchSettings(config), auth, corpus.queries);
     await api.close();
 
     const loads: [string, LoadResult][] = [
@@ -238,7 +238,7 @@ async function createObjects(db: Database, records: RecordService, auth: AuthCon
 }
 
 /** The Postgres half of a search measured alone: the real service, whose vector half answers at once with nothing. */
-async function searchInProcess(db: Database, logger: pino.Logger, settings: { maxQueryChars: number; vectorTimeoutMs: number }, auth: AuthContext, queries: string[]): Promise<LoadResult> {
+async function searchInProcess(db: Database, logger: pino.Logger, settings: SearchSettings, auth: AuthContext, queries: string[]): Promise<LoadResult> {
   const nothing: VectorIndex = {
     upsert: async () => {},
     delete: async () => {},

@@ -26,7 +26,7 @@ import { createEmbedder } from './search/create-embedder';
 import { describeEmbedder } from './search/embedder';
 import { IndexQueue } from './search/index-queue';
 import { SearchIndexer } from './search/search-indexer';
-import { SearchService } from './search/search.service';
+import { SearchService, type SearchSettings } from './search/search.service';
 
 /** Every feature service, built once per process and shared by GraphQL, REST and jobs. */
 export interface Services {
@@ -100,7 +100,7 @@ export function createServices(config: Config, jwtSecret: string, db: Database, 
     pipeline: new EmailPipeline(db, classifier, indexQueue, logger),
     deadLetters: new DeadLetterService(db, jobs, indexQueue, logger),
     records: new RecordService(db, indexQueue, { maxPerCall: config.RECORDS_MAX_PER_CALL, attributesMaxBytes: config.RECORD_ATTRIBUTES_MAX_BYTES }),
-    search: new SearchService(db, embedder, vectors, { maxQueryChars: config.SEARCH_MAX_QUERY_CHARS, vectorTimeoutMs: config.SEARCH_VECTOR_TIMEOUT_MS }, logger),
+    search: new SearchService(db, embedder, vectors, searchSettings(config), logger),
     indexer: new SearchIndexer(db, embedder, vectors, logger),
     insights: new InsightService(db, jobs, config.INSIGHTS_PERIOD_DAYS),
     synthesizer: new InsightSynthesizer(db, summaries, jobs, indexQueue, { periodDays: config.INSIGHTS_PERIOD_DAYS }, logger),
@@ -115,6 +115,11 @@ export function createServices(config: Config, jwtSecret: string, db: Database, 
 /** The Ollama/OpenAI settings every provider shares, with one use's provider, model and timeout. */
 function providerSettings(config: Config, provider: ProviderSettings['provider'], model: string | undefined, timeoutMs: number): ProviderSettings {
   return { provider, ollamaHost: config.OLLAMA_HOST, openaiBaseUrl: config.OPENAI_BASE_URL, openaiApiKey: config.OPENAI_API_KEY, model, timeoutMs };
+}
+
+/** The search service's settings from the configuration. */
+export function searchSettings(config: Config): SearchSettings {
+  return { maxQueryChars: config.SEARCH_MAX_QUERY_CHARS, vectorTimeoutMs: config.SEARCH_VECTOR_TIMEOUT_MS, commonWordDocs: config.SEARCH_COMMON_WORD_DOCS };
 }
 
 /** CHROMA_URL, or the local server that `pebble dev` starts on CHROMA_PORT. */

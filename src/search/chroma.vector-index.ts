@@ -15,11 +15,12 @@ export interface ChromaSettings {
 const UPSERT_CHUNK = 1000;
 const LIST_PAGE = 100;
 /**
- * Neighbours fetched per wanted one when a query keeps to some types. Chroma's metadata filter costs its
- * local server 60-200 ms a query at 50,000 vectors, however few vectors it keeps; an unfiltered query of 4×
- * the neighbours costs 5-6 ms (`npm run bench:search`).
+ * Neighbours fetched per wanted one when a query keeps to some types, in rounds: 4×, then 20× when the wanted
+ * types are rare near the vector. Chroma's metadata filter costs its local server 60-200 ms a query at 50,000
+ * vectors (about a second at 10 clients), however few vectors it keeps; an unfiltered query of 4× the
+ * neighbours costs 5-6 ms (`npm run bench:search`).
  */
-const OVERFETCH = 4;
+const OVERFETCH = [4, 20];
 const PREFIX = 'pebble-';
 
 /**
@@ -63,9 +64,10 @@ export class ChromaVectorIndex implements VectorIndex {
   }
 
   /**
-   * Keeping to some types, the query first asks for OVERFETCH× the neighbours without a filter and keeps the
-   * wanted types by their key. When at least `limit` of them are among those, they are exactly the nearest of
-   * the wanted types; only when they are not (the wanted types are rare near this vector) is Chroma's filter used.
+   * Keeping to some types, the query asks for OVERFETCH× the neighbours without a filter and keeps the wanted
+   * types by their key. When at least `limit` of them are among those, they are exactly the nearest of the
+   * wanted types; only when 20× the neighbours hold too few (the wanted types are rare near this vector) is
+   * Chroma's filter used.
    */
   query(tenantId: string, vector: number[], { limit, types }: { limit: number; types?: readonly SearchType[] }): Promise<VectorHit[]> {
     const wanted = !types || types.length === SEARCH_TYPES.length ? null : new Set(types);
@@ -73,11 +75,13 @@ export class ChromaVectorIndex implements VectorIndex {
       this.withCollection(tenantId, false, async (collection) => {
         if (!collection) return [];
         if (!wanted) return nearest(collection, vector, limit);
-        const asked = limit * OVERFETCH;
-        const candidates = await nearest(collection, vector, asked);
-        const kept = candidates.filter((hit) => wanted.has(parseRefKey(hit.key)?.type as SearchType));
-        // Fewer answers than asked means the collection holds no more: every vector of the wanted types is in `kept`.
-        if (kept.length >= limit || candidates.length < asked) return kept.slice(0, limit);
+        for (const factor of OVERFETCH) {
+          const asked = limit * factor;
+          const candidates = await nearest(collection, vector, asked);
+          const kept = candidates.filter((hit) => wanted.has(parseRefKey(hit.key)?.type as SearchType));
+          // Fewer answers than asked means the collection holds no more: every vector of the wanted types is in `kept`.
+          if (kept.length >= limit || candidates.length < asked) return kept.slice(0, limit);
+        }
         return nearest(collection, vector, limit, wanted.size === 1 ? { type: [...wanted][0]! } : { type: { $in: [...wanted] } });
       }),
     );

@@ -36,6 +36,11 @@ export interface SearchSettings {
   maxQueryChars: number;
   /** Longest the vector half may take before the answer goes out without it. */
   vectorTimeoutMs: number;
+  /**
+   * A query word Postgres' statistics put in more documents than this is too common to bring keyword hits on
+   * its own when the whole query matches too few: it only ranks what the rarer words found.
+   */
+  commonWordDocs: number;
 }
 
 export type SearchInput = { q: string; types?: readonly string[] | null; limit?: number | null };
@@ -144,8 +149,8 @@ export class SearchService {
       // A function of the migrations (search_keyword_hits), so the GIN index applies despite RLS; it keeps to the
       // tenant this transaction set, as RLS does.
       const { rows } = await client.query<{ doc_type: string; entity_id: string; exact: boolean }>(
-        'select doc_type, entity_id, exact from search_keyword_hits($1, $2::text[], $3)',
-        [q, types, CANDIDATES],
+        'select doc_type, entity_id, exact from search_keyword_hits($1, $2::text[], $3, $4)',
+        [q, types, CANDIDATES, this.settings.commonWordDocs],
       );
       const ranked = rows.map((row) => `${row.doc_type}:${row.entity_id}`);
       return { ranked, exact: ranked.filter((_, index) => rows[index]!.exact) };

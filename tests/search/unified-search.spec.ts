@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { buildApp, type PebbleApp } from '../../src/app';
 import { Database } from '../../src/platform/db/database';
 import { createLogger } from '../../src/platform/logging/logger';
@@ -133,12 +134,41 @@ describe(SearchService.name, () => {
     const keywordHits = (tenantId: string | null) =>
       env.db.transaction(async (client) => {
         if (tenantId) await Database.setTenant(client, tenantId);
-        const { rows } = await client.query<{ entity_id: string }>('select entity_id from search_keyword_hits($1, $2::text[], 50)', ['cardamom tea forecast', ['email']]);
+        const { rows } = await client.query<{ entity_id: string }>('select entity_id from search_keyword_hits($1, $2::text[], 50, 1000)', ['cardamom tea forecast', ['email']]);
         return rows.map((row) => row.entity_id);
       });
     expect(await keywordHits(a.tenant.id)).toEqual([ids['twin-a']]);
     expect(await keywordHits(b.tenant.id)).toEqual([ids['twin-b']]);
     expect(await keywordHits(null)).toEqual([]);
+  });
+
+  it('lets a word the statistics count in more than SEARCH_COMMON_WORD_DOCS documents only rank, not find, any-word hits', async () => {
+    const c = await callerFactory(env, 'admin');
+    const document = (title: string, content: string) => [c.tenant.id, randomUUID(), title, content];
+    const rows = [...Array.from({ length: 40 }, (_, n) => document(`Sprocket report ${n}`, `Monthly sprocket figures, sheet ${n}.`)), document('Zebra crossing', 'The zebra crossing outside the depot.')];
+    await env.ownerDb.query(
+      `insert into search_documents (id, tenant_id, source_system, correlation_id, doc_type, entity_id, title, content, content_hash)
+       select gen_random_uuid(), x.tenant_id, 'test', 'test', 'record', x.entity_id, x.title, x.content, md5(x.content)
+       from jsonb_to_recordset(?::jsonb) as x(tenant_id uuid, entity_id uuid, title text, content text)`,
+      [JSON.stringify(rows.map(([tenantId, entityId, title, content]) => ({ tenant_id: tenantId, entity_id: entityId, title, content })))],
+    );
+    // What autovacuum does after a bulk load; until then no word is common.
+    await env.ownerDb.query('analyze search_documents');
+    const keywordHits = (q: string, commonWordDocs: number) =>
+      env.db.transaction(async (client) => {
+        await Database.setTenant(client, c.tenant.id);
+        const { rows } = await client.query<{ entity_id: string; exact: boolean }>('select entity_id, exact from search_keyword_hits($1, $2::text[], 50, $3)', [q, ['record'], commonWordDocs]);
+        return rows;
+      });
+    const zebra = rows.at(-1)![1];
+
+    // Neither document holds both words, so every hit is an any-word hit.
+    expect(await keywordHits('sprocket zebra', 1000)).toHaveLength(41);
+    // `sprocket` is in 40 documents: above a limit of 20 it brings no hits of its own, and `zebra` still does.
+    expect(await keywordHits('sprocket zebra', 20)).toEqual([{ entity_id: zebra, exact: false }]);
+    expect(await keywordHits('sprocket elephant', 20)).toEqual([]);
+    // A common word still finds what matches the whole query.
+    expect(await keywordHits('sprocket', 20)).toHaveLength(40);
   });
 
   it.each([

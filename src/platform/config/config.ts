@@ -81,6 +81,8 @@ const schema = z
     /** Longest the vector half of a search may take before the answer falls back to keyword hits (`degraded`). */
     SEARCH_VECTOR_TIMEOUT_MS: z.coerce.number().int().min(50).default(2_000),
     SEARCH_MAX_QUERY_CHARS: z.coerce.number().int().min(16).max(10_000).default(500),
+    /** A query word in more documents than this (by Postgres' statistics) brings no any-word keyword hits on its own. */
+    SEARCH_COMMON_WORD_DOCS: z.coerce.number().int().min(1).default(1_000),
     /** Retries of `index_activity` with doubling delays: the defaults ride out a Chroma outage of about half an hour. */
     INDEX_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(8),
     INDEX_RETRY_DELAY_SECONDS: duration.default(5),
