@@ -40,13 +40,17 @@ export const JOBS = {
 export interface WorkerOptions {
   /** Jobs fetched and handled together per queue. */
   batchSize: number;
+  /** The queues to serve (WORKER_QUEUES); every queue when not given. */
+  queues?: readonly JobName[];
   /** When the insight run is due (INSIGHTS_CRON in INSIGHTS_TIMEZONE); a worker started without it schedules nothing. */
   insightsSchedule?: { cron: string; timezone: string };
 }
 
-export async function startWorkers(boss: PgBoss, services: Services, logger: Logger, { batchSize, insightsSchedule }: WorkerOptions): Promise<JobName[]> {
+export async function startWorkers(boss: PgBoss, services: Services, logger: Logger, { batchSize, queues, insightsSchedule }: WorkerOptions): Promise<JobName[]> {
   const context: JobContext = { services, boss, logger };
-  for (const [name, definition] of Object.entries(JOBS) as [JobName, JobDefinition<JobName>][]) {
+  const served = (Object.keys(JOBS) as JobName[]).filter((name) => !queues || queues.includes(name));
+  for (const name of served) {
+    const definition = JOBS[name] as JobDefinition<JobName>;
     const options = { batchSize, pollingIntervalSeconds: 0.5, ...definition.options } as PgBoss.WorkOptions;
     let workerId = '';
     workerId = await boss.work<JobPayloads[JobName]>(name, options, async (jobs) => {
@@ -61,5 +65,5 @@ export async function startWorkers(boss: PgBoss, services: Services, logger: Log
     await boss.schedule('synthesize_insights', insightsSchedule.cron, SCHEDULED_RUN satisfies JobPayloads['synthesize_insights'], { tz: insightsSchedule.timezone });
     logger.info({ queue: 'synthesize_insights', cron: insightsSchedule.cron, timezone: insightsSchedule.timezone }, 'insight run scheduled');
   }
-  return Object.keys(JOBS) as JobName[];
+  return served;
 }

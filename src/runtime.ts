@@ -98,6 +98,7 @@ export async function startProcess(role: ProcessRole, config: Config, logger: Lo
     if (role !== 'serve') {
       const queues = await startWorkers(boss, services, logger, {
         batchSize: config.WORKER_BATCH_SIZE,
+        queues: config.WORKER_QUEUES,
         insightsSchedule: { cron: config.INSIGHTS_CRON, timezone: config.INSIGHTS_TIMEZONE },
       });
       logger.info({ queues }, 'Pebble worker running');

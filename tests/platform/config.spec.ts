@@ -31,6 +31,12 @@ describe(parseConfig.name, () => {
     expect(problemsOf({ CLASSIFIER_PROVIDER: 'openai', PEBBLE_LLM_MODEL: 'gpt-4o-mini' })).toEqual(['OPENAI_API_KEY: is required when CLASSIFIER_PROVIDER=openai']);
   });
 
+  it('takes WORKER_QUEUES as a list of known queues and names the field for an unknown one', () => {
+    expect(parseConfig({ WORKER_QUEUES: 'index_activity, index_dlq,index_activity' }).WORKER_QUEUES).toEqual(['index_activity', 'index_dlq']);
+    expect(parseConfig({}).WORKER_QUEUES).toBeUndefined();
+    expect(problemsOf({ WORKER_QUEUES: 'email_processing,emails' })).toEqual([expect.stringMatching(/^WORKER_QUEUES\.1: must be queue names among email_dlq, email_processing, /)]);
+  });
+
   it('names each variable in the error message an operator reads', () => {
     expect(() => parseConfig({ PORT: '70000', LOG_LEVEL: 'loud' })).toThrow(/Invalid configuration:\n {2}- PORT: .*\n {2}- LOG_LEVEL: /);
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JOB_NAMES } from '../queue/jobs';
 
 const duration = z.coerce.number().int().positive();
 const optionalUrl = z.string().url().optional();
@@ -63,6 +64,12 @@ const schema = z
     QUEUE_MAINTENANCE_SECONDS: duration.default(30),
     /** Jobs fetched and processed together by one worker. */
     WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(100),
+    /** Queues a worker process serves, comma-separated (e.g. indexing on workers of its own); every queue when unset. */
+    WORKER_QUEUES: z
+      .string()
+      .transform((value) => [...new Set(value.split(',').map((name) => name.trim()))])
+      .pipe(z.array(z.enum(JOB_NAMES, { error: `must be queue names among ${JOB_NAMES.join(', ')}` })))
+      .optional(),
 
     /** `builtin` (offline, default), `ollama` (needs OLLAMA_HOST, PEBBLE_LLM_MODEL) or `openai` (needs OPENAI_API_KEY). */
     CLASSIFIER_PROVIDER: z.enum(['builtin', 'ollama', 'openai']).default('builtin'),

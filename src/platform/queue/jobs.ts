@@ -52,6 +52,9 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   insightsExpireSeconds: 900,
 };
 
+/** Every queue, in creation order. */
+export const JOB_NAMES = Object.keys(queueDefinitions(DEFAULT_QUEUE_SETTINGS)) as [JobName, ...JobName[]];
+
 /** pg-boss queue options, in creation order: a dead-letter queue comes before the queue that names it. */
 export function queueDefinitions(settings: QueueSettings): Record<JobName, Omit<PgBoss.Queue, 'name'>> {
   return {
