@@ -38,6 +38,8 @@ export interface LoadResult {
   degraded: number;
   /** Answers without a single hit or neighbour. */
   empty: number;
+  /** The requests behind the longest latencies, slowest first, each path once. */
+  slowest: { path: string; ms: number }[];
 }
 
 /** Runs the load in a worker thread and resolves with what it measured. */
@@ -55,6 +57,8 @@ export function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
+
+const SLOWEST = 8;
 
 async function load({ origin, requests, connections, seconds, check, warmup = 0 }: LoadOptions): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
@@ -76,7 +80,8 @@ async function load({ origin, requests, connections, seconds, check, warmup = 0 
 
   for (let i = 0; i < warmup; i++) await send(requests[i % requests.length]!).catch(() => undefined);
 
-  const result: LoadResult = { latencies: [], seconds, errors: 0, degraded: 0, empty: 0 };
+  const result: LoadResult = { latencies: [], seconds, errors: 0, degraded: 0, empty: 0, slowest: [] };
+  const longest = new Map<string, number>();
   let next = 0;
   const started = performance.now();
   const deadline = started + seconds * 1000;
@@ -86,7 +91,9 @@ async function load({ origin, requests, connections, seconds, check, warmup = 0 
       const sent = performance.now();
       try {
         const { status, body } = await send(item);
-        result.latencies.push(performance.now() - sent);
+        const ms = performance.now() - sent;
+        result.latencies.push(ms);
+        longest.set(item.path, Math.max(ms, longest.get(item.path) ?? 0));
         if (status < 200 || status >= 300) {
           result.errors++;
           continue;
@@ -107,6 +114,7 @@ async function load({ origin, requests, connections, seconds, check, warmup = 0 
   await Promise.all(Array.from({ length: connections }, client));
   result.seconds = (performance.now() - started) / 1000;
   result.latencies.sort((a, b) => a - b);
+  result.slowest = [...longest].sort(([, a], [, b]) => b - a).slice(0, SLOWEST).map(([path, ms]) => ({ path, ms }));
   agent.destroy();
   return result;
 }

@@ -133,6 +133,13 @@ async function main(): Promise<void> {
     // What ChromaVectorIndex asks for the default types: 4× the neighbours, unfiltered, the types kept by key.
     const chroma200 = await rawChroma(200);
     const chromaFiltered = await rawChroma(50, { type: { $in: [...DEFAULT_SEARCH_TYPES] } });
+    const vectorAlone: { q: string; ms: number }[] = [];
+    for (const [index, q] of corpus.queries.entries()) {
+      const start = performance.now();
+      await vectors.query(tenant.id, queryVectors[index]!, { limit: 50, types: DEFAULT_SEARCH_TYPES });
+      vectorAlone.push({ q, ms: performance.now() - start });
+    }
+    vectorAlone.sort((a, b) => b.ms - a.ms);
     const keywordOnly = await searchInProcess(db, logger, searchSettings(config), auth, corpus.queries);
     await api.close();
 
@@ -161,7 +168,10 @@ async function main(): Promise<void> {
       const ms = (q: number) => percentile(result.latencies, q).toFixed(1);
       out(`| ${name} | ${Math.round(result.latencies.length / result.seconds)} | ${ms(0.5)} | ${ms(0.95)} | ${ms(0.99)} | ${result.errors} | ${result.degraded} | ${result.empty} |`);
     }
-    out(`\nembedding one query with the builtin embedder: ${embedQueryMs.toFixed(2)} ms`);
+    const slowest = pebble.slowest.map(({ path, ms }) => `${new URLSearchParams(path.slice(path.indexOf('?'))).get('q')} ${Math.round(ms)} ms`);
+    out(`\nslowest searches under load (the longest answer of each): ${slowest.join(', ')}`);
+    out(`vector half alone, one query at a time (${DEFAULT_SEARCH_TYPES.join(', ')}): mean ${mean(vectorAlone.map((v) => v.ms)).toFixed(1)} ms; slowest ${vectorAlone.slice(0, 5).map((v) => `${v.q} ${v.ms.toFixed(0)} ms`).join(', ')}`);
+    out(`embedding one query with the builtin embedder: ${embedQueryMs.toFixed(2)} ms`);
     out(`target search p95 ≤ ${TARGET_P95_MS} ms: ${p95 <= TARGET_P95_MS ? 'met' : 'MISSED'} (${p95.toFixed(1)} ms)`);
     out(`target indexing ≥ ${TARGET_INDEX_RATE} objects/s: ${rate >= TARGET_INDEX_RATE ? 'met' : 'MISSED'} (${Math.round(rate)} objects/s)`);
     const healthy = indexed && pebble.errors === 0 && pebble.degraded === 0 && pebble.empty === 0;
@@ -251,7 +261,7 @@ async function searchInProcess(db: Database, logger: pino.Logger, settings: Sear
   const noVector: Embedder = { identity: { provider: 'builtin', model: 'none' }, embed: async (texts) => texts.map(() => [1]) };
   const service = new SearchService(db, noVector, nothing, settings, logger);
   for (const q of queries) await service.search(auth, { q });
-  const result: LoadResult = { latencies: [], seconds: SECONDS, errors: 0, degraded: 0, empty: 0 };
+  const result: LoadResult = { latencies: [], seconds: SECONDS, errors: 0, degraded: 0, empty: 0, slowest: [] };
   let next = 0;
   const started = performance.now();
   const deadline = started + SECONDS * 1000;
@@ -360,6 +370,10 @@ async function recreateDatabase(url: string): Promise<void> {
 }
 
 
+
+function mean(values: number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
 
 main().catch((error) => {
   console.error(error);
