@@ -1,46 +1,75 @@
 import { randomUUID } from 'node:crypto';
 import { ChromaVectorIndex } from '../../src/search/chroma.vector-index';
+import type { SearchType } from '../../src/search/search-ref';
 import type { VectorItem } from '../../src/search/vector-index';
+import { chromaCount } from './helpers';
 
 /** A unit vector at `angle` radians from the query vector [1, 0, 0, 0]. */
 const at = (angle: number) => [Math.cos(angle), Math.sin(angle), 0, 0];
+const items = (type: SearchType, count: number, angle: (n: number) => number): VectorItem[] =>
+  Array.from({ length: count }, (_, n) => ({ key: `${type}:${randomUUID()}`, type, vector: at(angle(n)) }));
+const keys = (hits: { key: string }[]) => hits.map((hit) => hit.key);
 
 describe(ChromaVectorIndex.name, () => {
-  const index = new ChromaVectorIndex({ url: process.env.PEBBLE_TEST_CHROMA_URL!, embedder: 'test/4-dims', timeoutMs: 10_000 });
+  const url = process.env.PEBBLE_TEST_CHROMA_URL!;
+  const index = new ChromaVectorIndex({ url, embedder: 'test/4-dims', timeoutMs: 10_000 });
   const tenants: string[] = [];
 
   afterAll(async () => {
     await Promise.all(tenants.map((tenantId) => index.reset(tenantId)));
   });
 
-  /** A tenant whose `activities` nearest vectors are events, followed by 10 emails, nearest first. */
-  async function tenantWithEventsFirst(activities: number): Promise<{ tenantId: string; emails: string[] }> {
+  /** A tenant whose `nearer` nearest vectors are records and events, each, followed by 10 emails, nearest first. */
+  async function crowdedTenant(nearer: number): Promise<{ tenantId: string; emails: string[]; records: string[]; events: string[] }> {
     const tenantId = randomUUID();
     tenants.push(tenantId);
-    const events: VectorItem[] = Array.from({ length: activities }, (_, n) => ({ key: `activity:${randomUUID()}`, type: 'activity', vector: at(0.001 * (n + 1)) }));
-    const emails: VectorItem[] = Array.from({ length: 10 }, (_, n) => ({ key: `email:${randomUUID()}`, type: 'email', vector: at(0.5 + 0.1 * n) }));
-    await index.upsert(tenantId, [...events, ...emails]);
-    return { tenantId, emails: emails.map((item) => item.key) };
+    const records = items('record', nearer, (n) => 0.001 * (n + 1));
+    const events = items('activity', nearer, (n) => 0.0005 + 0.001 * n);
+    const emails = items('email', 10, (n) => 0.5 + 0.1 * n);
+    await index.upsert(tenantId, [...records, ...events, ...emails]);
+    return { tenantId, emails: keys(emails), records: keys(records), events: keys(events) };
   }
 
-  // 5 events fit in the first round (4× the neighbours), 30 need the second (20×), 100 need Chroma's filter.
-  it.each([5, 30, 100])('answers the nearest vectors of the types asked for when %i events are nearer', async (activities) => {
-    const { tenantId, emails } = await tenantWithEventsFirst(activities);
+  // 5 records fit in the first round (4× the neighbours), 30 need the second (20×), 100 need Chroma's filter.
+  it.each([5, 30, 100])('answers the nearest vectors of the types asked for when %i others are nearer', async (nearer) => {
+    const { tenantId, emails } = await crowdedTenant(nearer);
     const hits = await index.query(tenantId, at(0), { limit: 2, types: ['email', 'card'] });
-    expect(hits.map((hit) => hit.key)).toEqual(emails.slice(0, 2));
+    expect(keys(hits)).toEqual(emails.slice(0, 2));
     expect(hits[0]!.distance).toBeLessThan(hits[1]!.distance);
   });
 
-  it('answers the nearest vectors of any type when no types are asked for', async () => {
-    const { tenantId } = await tenantWithEventsFirst(5);
-    const hits = await index.query(tenantId, at(0), { limit: 3 });
-    expect(hits.map((hit) => hit.key.split(':')[0])).toEqual(['activity', 'activity', 'activity']);
+  it('keeps events in a collection of their own: left out unless asked for, merged by distance when they are', async () => {
+    const { tenantId, emails, records, events } = await crowdedTenant(5);
+    expect(keys(await index.query(tenantId, at(0), { limit: 3, types: ['email', 'card', 'company', 'record'] }))).toEqual(records.slice(0, 3));
+    expect(keys(await index.query(tenantId, at(0), { limit: 2, types: ['activity'] }))).toEqual(events.slice(0, 2));
+    // Every type: events (0.0005, 0.0015, …) and records (0.001, 0.002, …) interleave.
+    expect(keys(await index.query(tenantId, at(0), { limit: 4 }))).toEqual([events[0], records[0], events[1], records[1]]);
+    expect(keys(await index.query(tenantId, at(0), { limit: 1, types: ['email', 'activity'] }))).toEqual([events[0]]);
+    expect(await index.count(tenantId)).toBe(20);
+    expect(await chromaCount(url, tenantId)).toBe(20);
+    expect(emails).toHaveLength(10);
+
+    await index.delete(tenantId, [events[0]!, records[0]!]);
+    expect(keys(await index.query(tenantId, at(0), { limit: 2 }))).toEqual([events[1], records[1]]);
+    expect(await index.count(tenantId)).toBe(18);
   });
 
   it('answers every vector of the types asked for when the collection holds fewer than the limit', async () => {
-    const { tenantId, emails } = await tenantWithEventsFirst(100);
-    const hits = await index.query(tenantId, at(0), { limit: 50, types: ['email'] });
-    expect(hits.map((hit) => hit.key)).toEqual(emails);
+    const { tenantId, emails } = await crowdedTenant(100);
+    expect(keys(await index.query(tenantId, at(0), { limit: 50, types: ['email'] }))).toEqual(emails);
+  });
+
+  it('reports the embedder of either collection that differs from the configured one, and resets both', async () => {
+    const { tenantId } = await crowdedTenant(5);
+    const other = new ChromaVectorIndex({ url, embedder: 'test/other', timeoutMs: 10_000 });
+    await other.reset(tenantId);
+    await index.upsert(tenantId, items('record', 1, () => 0.1));
+    await other.upsert(tenantId, items('activity', 1, () => 0.1));
+    expect(await index.embedderOf(tenantId)).toBe('test/other');
+    expect((await index.embedders()).get(tenantId)).toBe('test/other');
+    await index.reset(tenantId);
+    expect(await index.count(tenantId)).toBe(0);
+    expect(await index.embedderOf(tenantId)).toBeNull();
   });
 
   it('answers nothing for a tenant without a collection', async () => {

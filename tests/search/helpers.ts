@@ -48,13 +48,17 @@ export function settled(env: TestEnv, timeoutMs = 30_000): Promise<true> {
   ) as Promise<true>;
 }
 
-/** Vectors Chroma holds for the tenant, asked of Chroma's REST API directly (whatever embedder made them). */
+/** Vectors Chroma holds for the tenant in both its collections, asked of Chroma's REST API directly (whatever embedder made them). */
 export async function chromaCount(chromaUrl: string, tenantId: string): Promise<number> {
   const base = `${new URL(chromaUrl).origin}/api/v2/tenants/default_tenant/databases/default_database/collections`;
-  const response = await fetch(`${base}/${ChromaVectorIndex.collectionName(tenantId)}`);
-  if (response.status === 404) return 0;
-  const { id } = (await response.json()) as { id: string };
-  return Number(await (await fetch(`${base}/${id}/count`)).text());
+  let total = 0;
+  for (const name of [ChromaVectorIndex.collectionName(tenantId, 'objects'), ChromaVectorIndex.collectionName(tenantId, 'events')]) {
+    const response = await fetch(`${base}/${name}`);
+    if (response.status === 404) continue;
+    const { id } = (await response.json()) as { id: string };
+    total += Number(await (await fetch(`${base}/${id}/count`)).text());
+  }
+  return total;
 }
 
 /** The tenant's search documents, seen by the owner. */
