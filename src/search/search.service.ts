@@ -180,11 +180,13 @@ export class SearchService {
 
   /** A read-only transaction of the caller's tenant on the plain pool (RLS applies as everywhere). */
   private read<T>(auth: AuthContext, work: (client: PoolClient) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (client) => {
-      await client.query('set transaction read only');
-      await Database.setTenant(client, auth.tenantId);
-      return work(client);
-    });
+    return this.db.transaction(
+      async (client) => {
+        await Database.setTenant(client, auth.tenantId);
+        return work(client);
+      },
+      { readOnly: true },
+    );
   }
 }
 

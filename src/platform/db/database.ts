@@ -32,9 +32,10 @@ export class Database {
 
   /**
    * One transaction on a plain connection. Tenant rows written here are still checked by RLS: the work sets
-   * `app.tenant_id` (transaction-local) before touching them, see `setTenant`.
+   * `app.tenant_id` (transaction-local) before touching them, see `setTenant`. A `readOnly` transaction refuses
+   * every write, and says so in its `begin` rather than in a round trip of its own.
    */
-  async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (client: PoolClient) => Promise<T>, { readOnly = false }: { readOnly?: boolean } = {}): Promise<T> {
     const client = await this.pool.connect();
     // A connection lost mid-transaction fails the pending query and also emits 'error' on the client, which
     // the pool only listens to while the client is idle: unheard, that event would crash the process.
@@ -42,7 +43,7 @@ export class Database {
     client.on('error', ignoreLostConnection);
     let broken: Error | undefined;
     try {
-      await client.query('begin');
+      await client.query(readOnly ? 'begin read only' : 'begin');
       const result = await work(client);
       await client.query('commit');
       return result;
