@@ -18,6 +18,7 @@ import { CommonError, PebbleError } from './platform/errors/pebble-error';
 import type { GraphQLContext } from './platform/graphql/context';
 import { depthLimit } from './platform/graphql/depth-limit';
 import { formatError } from './platform/graphql/format-error';
+import { RequestLoaders } from './platform/graphql/request-loaders';
 import { requireAuthPlugin } from './platform/graphql/require-auth.plugin';
 import { startWebSocketServer } from './platform/graphql/websocket';
 import { CORRELATION_HEADER, correlationId } from './platform/http/correlation';
@@ -142,7 +143,7 @@ export async function buildApp({ config, logger, db, services }: AppDependencies
   await apollo.start();
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
-    context: async (request) => ({ auth: request.auth, authError: request.authError, correlationId: request.id }),
+    context: async (request) => ({ auth: request.auth, authError: request.authError, correlationId: request.id, loaders: new RequestLoaders() }),
   });
 
   const websocket = startWebSocketServer({

@@ -87,9 +87,35 @@ export class InsightService {
     });
   }
 
-  /** The company's newest insight, or null before its first. */
-  latest(auth: AuthContext, companyId: string): Promise<InsightSynthesis | null> {
-    return this.db.withTenant(auth, (em) => em.findOne(InsightSynthesis, { entityId: companyId }, { orderBy: { periodEnd: 'desc', id: 'desc' } }));
+  /** These insights of the caller's tenant, in the ids' order; ids it has no insight of are left out. */
+  async byIds(auth: AuthContext, ids: readonly string[]): Promise<InsightSynthesis[]> {
+    const wanted = ids.filter((id) => z.uuid().safeParse(id).success);
+    if (wanted.length === 0) return [];
+    const insights = await this.db.withTenant(auth, (em) => em.find(InsightSynthesis, { id: { $in: wanted } }));
+    const byId = new Map(insights.map((insight) => [insight.id, insight]));
+    return wanted.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /**
+   * Each company's newest insight (latest period end, then greatest id), or null before its first: one read
+   * for all of them, answered in the ids' order.
+   */
+  async latestOf(auth: AuthContext, companyIds: readonly string[]): Promise<(InsightSynthesis | null)[]> {
+    const wanted = [...new Set(companyIds)].filter((id) => z.uuid().safeParse(id).success);
+    if (wanted.length === 0) return companyIds.map(() => null);
+    const newest = await this.db.withTenant(auth, async (em) => {
+      const query = em
+        .createQueryBuilder(InsightSynthesis)
+        .select('*')
+        .distinctOn(['entityId'])
+        .where({ entityId: { $in: wanted } })
+        .orderBy({ entityId: 'asc', periodEnd: 'desc', id: 'desc' });
+      // A query builder skips the ORM filters unless asked; the tenant filter belongs here as in `em.find`.
+      await query.applyFilters();
+      return query.getResultList();
+    });
+    const byCompany = new Map(newest.map((insight) => [insight.entityId, insight]));
+    return companyIds.map((id) => byCompany.get(id) ?? null);
   }
 
   /** The last `last` scores of a company, oldest first: a chart's points. */

@@ -5,7 +5,6 @@ import { INSIGHTS_CHANNEL } from '../insights/insight-synthesizer';
 import { OPS_CHANNEL } from '../ops/ops.notifications';
 import type { AuthContext } from '../platform/context/auth-context';
 import { PgListener } from '../platform/db/listener';
-import { PebbleError } from '../platform/errors/pebble-error';
 import { Coalescer } from '../platform/graphql/coalescer';
 import { TopicPubSub } from '../platform/graphql/pub-sub';
 import { tenantOf, topics, type OpsStatsTopic } from '../platform/graphql/topics';
@@ -18,8 +17,8 @@ const insightNotification = z.object({ tenantId: z.uuid(), insightId: z.uuid() }
 
 /** While a tenant has jobs in `active`, its figures are read again this often: pg-boss completes jobs without a NOTIFY. */
 const ACTIVE_POLL_MS = 2000;
-/** Cards loaded per query when a burst is flushed. */
-const CARDS_PER_LOAD = 500;
+/** Cards or insights loaded per query when a burst is flushed. */
+const ROWS_PER_LOAD = 500;
 
 export interface LiveFeedOptions {
   /** The database to LISTEN on (the app role's URL). */
@@ -145,23 +144,20 @@ export class LiveFeed {
 
   private async publishCards(tenantId: string, cardIds: string[]): Promise<void> {
     const topic = topics.cardCreated(tenantId);
-    for (let start = 0; start < cardIds.length && this.pubSub.hasSubscribers(topic); start += CARDS_PER_LOAD) {
+    for (let start = 0; start < cardIds.length && this.pubSub.hasSubscribers(topic); start += ROWS_PER_LOAD) {
       // Loaded under the tenant's RLS: a notification naming another tenant's card ids finds nothing.
-      const cards = await this.options.services.cards.byIds(feedAuth(tenantId), cardIds.slice(start, start + CARDS_PER_LOAD));
+      const cards = await this.options.services.cards.byIds(feedAuth(tenantId), cardIds.slice(start, start + ROWS_PER_LOAD));
       for (const card of cards) this.pubSub.publish(topic, card);
     }
   }
 
   private async publishInsights(tenantId: string, insightIds: string[]): Promise<void> {
     const topic = topics.insightSynthesized(tenantId);
-    for (const id of insightIds) {
-      if (!this.pubSub.hasSubscribers(topic)) return;
-      try {
-        this.pubSub.publish(topic, await this.options.services.insights.get(feedAuth(tenantId), id));
-      } catch (error) {
-        // Not the tenant's insight (or gone since): nothing to tell its subscribers.
-        if (!(error instanceof PebbleError && error.kind === 'NOT_FOUND')) throw error;
-      }
+    // A tenant's run stores (and announces) its companies' insights one by one: read each tick's in one query.
+    for (let start = 0; start < insightIds.length && this.pubSub.hasSubscribers(topic); start += ROWS_PER_LOAD) {
+      // Loaded under the tenant's RLS: another tenant's insight (or one gone since) finds nothing to tell.
+      const insights = await this.options.services.insights.byIds(feedAuth(tenantId), insightIds.slice(start, start + ROWS_PER_LOAD));
+      for (const insight of insights) this.pubSub.publish(topic, insight);
     }
   }
 }

@@ -76,6 +76,35 @@ export function synthesize(
   });
 }
 
+/**
+ * Stores an insight row as the owner, with no synthesis behind it: for reads that need exact periods (two
+ * insights of one company, ties) without the activity a real synthesis would need. Its id.
+ */
+export async function storedInsight(
+  env: TestEnv,
+  tenantId: string,
+  entityId: string,
+  period: { periodEnd: Date; periodStart?: Date; score?: number; id?: string },
+): Promise<string> {
+  const id = period.id ?? randomUUID();
+  await env.ownerDb.query(
+    `insert into insight_syntheses (id, tenant_id, source_system, correlation_id, entity_type, entity_id, period_start, period_end, score,
+       direction, components, signals, summary, provider, model, prompt_version, timings, run_id)
+     values (?, ?, 'insights', 'test', 'company', ?, ?, ?, ?, 'new', '[]', '{}', 'Stored by a test.', 'builtin', 'builtin', 'test', ?, ?)`,
+    [
+      id,
+      tenantId,
+      entityId,
+      period.periodStart ?? daysBefore(period.periodEnd, 7),
+      period.periodEnd,
+      period.score ?? 50,
+      JSON.stringify({ aggregateMs: 0, llmMs: 0, totalMs: 0 }),
+      randomUUID(),
+    ],
+  );
+  return id;
+}
+
 /** A row of `insight_syntheses`, seen by the owner (all tenants). */
 export interface InsightRow {
   id: string;

@@ -1,7 +1,7 @@
 import type { Client } from 'graphql-ws';
 import { topics } from '../../src/platform/graphql/topics';
 import { callerFactory, type Caller } from '../factories';
-import { companyFactory, periodEndAfterNow, synthesize } from '../insights/factories';
+import { companyFactory, daysBefore, periodEndAfterNow, storedInsight, synthesize } from '../insights/factories';
 import { createTestEnv, type TestEnv } from '../setup/test-env';
 import { INSIGHT_SYNTHESIZED, listenUrl, openSocket, record, sleep, subscribed, type Recording, type Result } from './live';
 
@@ -67,6 +67,36 @@ describe('subscription insightSynthesized', () => {
     await sleep(800);
 
     expect(live.messages).toEqual([]);
+  });
+
+  it("pushes a burst of insights in the order announced, read in one query, leaving out another tenant's", async () => {
+    const live = subscribe(a);
+    await subscribed(env, topics.insightSynthesized(a.tenant.id));
+    const end = daysBefore(periodEndAfterNow(), 70);
+    const acmes = await storedInsight(env, a.tenant.id, acme, { periodEnd: end });
+    const globexs = await storedInsight(env, a.tenant.id, globex, { periodEnd: end });
+    const theirCompany = await companyFactory(env, b.auth);
+    const theirs = await storedInsight(env, b.tenant.id, theirCompany.id, { periodEnd: end });
+    const announce = (insightId: string, entityId: string) => JSON.stringify({ topic: 'insight', tenantId: a.tenant.id, entityId, insightId, score: 50 });
+    const logQuery = jest.spyOn(env.db.orm.config.getLogger(), 'logQuery');
+    let reads: string[];
+
+    try {
+      // Sent in one transaction, so they arrive together and share one flush, as a run's insights within one interval do.
+      await env.ownerDb.query(`select pg_notify('pebble_insights', ?), pg_notify('pebble_insights', ?), pg_notify('pebble_insights', ?)`, [
+        announce(globexs, globex),
+        announce(theirs, theirCompany.id),
+        announce(acmes, acme),
+      ]);
+      await live.waitFor("Acme's insight", (m) => insightOf(m)?.id === acmes);
+      await sleep(300);
+      reads = logQuery.mock.calls.map(([entry]) => String(entry.query)).filter((sql) => sql.includes('insight_syntheses'));
+    } finally {
+      logQuery.mockRestore();
+    }
+
+    expect(live.messages.map((message) => insightOf(message)?.id)).toEqual([globexs, acmes]);
+    expect(reads).toHaveLength(1);
   });
 
   it('refuses an entityId that is not an id, naming the argument', async () => {

@@ -2,6 +2,7 @@ import { createParameterDecorator } from 'type-graphql';
 import type { AuthContext } from '../context/auth-context';
 import type { PebbleError } from '../errors/pebble-error';
 import { CommonError } from '../errors/pebble-error';
+import type { RequestLoaders } from './request-loaders';
 
 /** Per-operation context, built from the verified access token only. */
 export interface GraphQLContext {
@@ -9,6 +10,8 @@ export interface GraphQLContext {
   /** Why a presented token was refused; answered for any operation that needs a caller. */
   authError: PebbleError | null;
   correlationId: string;
+  /** This operation's batching loaders; made per operation, never shared. */
+  loaders: RequestLoaders;
 }
 
 /** The caller of an operation; fails closed when there is none. */

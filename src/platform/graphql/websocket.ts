@@ -5,6 +5,7 @@ import { WebSocketServer } from 'ws';
 import type { AuthContext } from '../context/auth-context';
 import type { Logger } from '../logging/logger';
 import type { GraphQLContext } from './context';
+import { RequestLoaders } from './request-loaders';
 
 export const CLOSE_FORBIDDEN = 4403;
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -56,7 +57,7 @@ export function startWebSocketServer({ server, schema, logger, validationRules, 
         result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined,
       context: (ctx): GraphQLContext => {
         const auth = (ctx.extra as unknown as Extra).auth ?? null;
-        return { auth, authError: null, correlationId: auth?.correlationId ?? 'ws' };
+        return { auth, authError: null, correlationId: auth?.correlationId ?? 'ws', loaders: new RequestLoaders() };
       },
     },
     wss,
