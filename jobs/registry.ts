@@ -7,6 +7,7 @@ import { indexActivityJob } from './index-activity.job';
 import { indexDlqJob } from './index-dlq.job';
 import { insightsDlqJob } from './insights-dlq.job';
 import { processEmailJob } from './process-email.job';
+import { pruneExpiredJob, SCHEDULED_PRUNE } from './prune-expired.job';
 import { SCHEDULED_RUN, synthesizeInsightsJob } from './synthesize-insights.job';
 import { synthesizeTenantInsightsJob } from './synthesize-tenant-insights.job';
 
@@ -35,6 +36,7 @@ export const JOBS = {
   synthesize_insights: synthesizeInsightsJob,
   synthesize_tenant_insights: synthesizeTenantInsightsJob,
   insights_dlq: insightsDlqJob,
+  prune_expired: pruneExpiredJob,
 } satisfies { [Name in JobName]: JobDefinition<Name> };
 
 export interface WorkerOptions {
@@ -44,9 +46,11 @@ export interface WorkerOptions {
   queues?: readonly JobName[];
   /** When the insight run is due (INSIGHTS_CRON in INSIGHTS_TIMEZONE); a worker started without it schedules nothing. */
   insightsSchedule?: { cron: string; timezone: string };
+  /** When expired rows are pruned (PRUNE_CRON, in UTC); a worker started without it schedules nothing. */
+  pruneSchedule?: { cron: string };
 }
 
-export async function startWorkers(boss: PgBoss, services: Services, logger: Logger, { batchSize, queues, insightsSchedule }: WorkerOptions): Promise<JobName[]> {
+export async function startWorkers(boss: PgBoss, services: Services, logger: Logger, { batchSize, queues, insightsSchedule, pruneSchedule }: WorkerOptions): Promise<JobName[]> {
   const context: JobContext = { services, boss, logger };
   const served = (Object.keys(JOBS) as JobName[]).filter((name) => !queues || queues.includes(name));
   for (const name of served) {
@@ -64,6 +68,12 @@ export async function startWorkers(boss: PgBoss, services: Services, logger: Log
     // pg-boss keeps one row per schedule name (an upsert), so every worker registering it leaves one schedule.
     await boss.schedule('synthesize_insights', insightsSchedule.cron, SCHEDULED_RUN satisfies JobPayloads['synthesize_insights'], { tz: insightsSchedule.timezone });
     logger.info({ queue: 'synthesize_insights', cron: insightsSchedule.cron, timezone: insightsSchedule.timezone }, 'insight run scheduled');
+  }
+  if (pruneSchedule) {
+    // UTC: the prune's windows are measured from now(), so only its load cares about the hour, and UTC has no
+    // daylight-saving day on which a 02:xx schedule runs twice or not at all.
+    await boss.schedule('prune_expired', pruneSchedule.cron, SCHEDULED_PRUNE, { tz: 'UTC' });
+    logger.info({ queue: 'prune_expired', cron: pruneSchedule.cron, timezone: 'UTC' }, 'expired-row prune scheduled');
   }
   return served;
 }

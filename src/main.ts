@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
 import { BlacklistService } from './ingestion/blacklist.service';
+import { RetentionService } from './ops/retention.service';
 import { config, ConfigError, type Config } from './platform/config/config';
 import { connectChroma } from './platform/chroma/chroma-server';
 import { Database } from './platform/db/database';
@@ -112,6 +113,12 @@ function program(cfg: Config, logger: Logger): Command {
     .option('--tenant <slug>', 'only this tenant')
     .option('--force', 're-embed every object, not only those missing or made by another embedder')
     .action((options: { tenant?: string; force?: boolean }) => reindex(cfg, logger, options));
+  cli
+    .command('prune')
+    .description('delete expired Idempotency-Keys, refresh tokens and login-throttle rows now, as workers do at PRUNE_CRON')
+    .action(() =>
+      withOwnerDb(cfg, logger, async (db) => print(await new RetentionService(db, { loginWindowSeconds: cfg.LOGIN_WINDOW_SECONDS }).pruneExpired())),
+    );
 
   const tenant = cli.command('tenant').description('manage tenants');
   tenant

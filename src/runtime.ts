@@ -100,6 +100,7 @@ export async function startProcess(role: ProcessRole, config: Config, logger: Lo
         batchSize: config.WORKER_BATCH_SIZE,
         queues: config.WORKER_QUEUES,
         insightsSchedule: { cron: config.INSIGHTS_CRON, timezone: config.INSIGHTS_TIMEZONE },
+        pruneSchedule: { cron: config.PRUNE_CRON },
       });
       logger.info({ queues }, 'Pebble worker running');
     }

@@ -14,6 +14,7 @@ import { InsightSynthesizer } from './insights/insight-synthesizer';
 import { InsightService } from './insights/insight.service';
 import { createLlmProvider } from './insights/llm/create-llm-provider';
 import { DeadLetterService } from './ops/dead-letter.service';
+import { RetentionService } from './ops/retention.service';
 import { EmailPipeline } from './pipeline/email-pipeline.service';
 import type { Config } from './platform/config/config';
 import type { ProviderSettings } from './platform/config/provider-settings';
@@ -44,6 +45,8 @@ export interface Services {
   readonly indexer: SearchIndexer;
   readonly insights: InsightService;
   readonly synthesizer: InsightSynthesizer;
+  /** The scheduled pruning of expired keys, tokens and login-throttle rows (`prune_expired`). */
+  readonly retention: RetentionService;
   /** prom-client registry served at `/metrics`; services register their own counters in it. */
   readonly metrics: Registry;
   /** Finishes accepted work and releases listeners; call before closing the database. */
@@ -104,6 +107,7 @@ export function createServices(config: Config, jwtSecret: string, db: Database, 
     indexer: new SearchIndexer(db, embedder, vectors, logger),
     insights: new InsightService(db, jobs, config.INSIGHTS_PERIOD_DAYS),
     synthesizer: new InsightSynthesizer(db, summaries, jobs, indexQueue, { periodDays: config.INSIGHTS_PERIOD_DAYS }, logger),
+    retention: new RetentionService(db, { loginWindowSeconds: config.LOGIN_WINDOW_SECONDS }),
     metrics,
     async close() {
       await ingestion.drain();

@@ -21,7 +21,8 @@ export interface WrittenEmail {
   replayed: boolean;
 }
 
-const IDEMPOTENCY_WINDOW = '24 hours';
+/** How long an Idempotency-Key answers with its first email; `prune_expired` deletes keys older than this. */
+export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
 
 const INSERT_EMAILS = `
   insert into emails (id, tenant_id, source_system, correlation_id, subject, from_address, from_name, to_addresses,
@@ -44,7 +45,7 @@ const CLAIM_KEYS = `
   from unnest($2::text[], $3::uuid[], $4::text[]) as x(key, email_id, correlation_id)
   on conflict (tenant_id, key) do update
     set email_id = excluded.email_id, correlation_id = excluded.correlation_id, created_at = now(), updated_at = now()
-    where ingestion_keys.created_at < now() - interval '${IDEMPOTENCY_WINDOW}'
+    where ingestion_keys.created_at < now() - interval '${IDEMPOTENCY_WINDOW_SECONDS} seconds'
   returning key`;
 
 const EARLIER_RESPONSES = `select key, email_id from ingestion_keys where tenant_id = $1 and key = any($2::text[])`;

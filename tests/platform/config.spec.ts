@@ -37,6 +37,13 @@ describe(parseConfig.name, () => {
     expect(problemsOf({ WORKER_QUEUES: 'email_processing,emails' })).toEqual([expect.stringMatching(/^WORKER_QUEUES\.1: must be queue names among email_dlq, email_processing, /)]);
   });
 
+  it('takes PRUNE_CRON as a 5-field cron, daily at 03:17 by default, and names the field for a bad one', () => {
+    expect(parseConfig({}).PRUNE_CRON).toBe('17 3 * * *');
+    expect(parseConfig({ PRUNE_CRON: ' 0 4 * * 0 ' }).PRUNE_CRON).toBe('0 4 * * 0');
+    expect(problemsOf({ PRUNE_CRON: '0 4 * *' })).toEqual(['PRUNE_CRON: must be a cron expression of 5 fields, e.g. "17 3 * * *"']);
+    expect(problemsOf({ PRUNE_CRON: '0 4 * * * *' })).toEqual(['PRUNE_CRON: must be a cron expression of 5 fields, e.g. "17 3 * * *"']);
+  });
+
   it('names each variable in the error message an operator reads', () => {
     expect(() => parseConfig({ PORT: '70000', LOG_LEVEL: 'loud' })).toThrow(/Invalid configuration:\n {2}- PORT: .*\n {2}- LOG_LEVEL: /);
   });

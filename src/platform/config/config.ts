@@ -109,6 +109,12 @@ const schema = z
     /** Per summary call; on timeout the builtin summary is stored instead. Shorter than INSIGHTS_JOB_EXPIRE_SECONDS. */
     INSIGHTS_LLM_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
     INSIGHTS_JOB_EXPIRE_SECONDS: duration.default(900),
+    /** When expired Idempotency-Keys, refresh tokens and login-throttle rows are deleted (cron, 5 fields, in UTC): daily 03:17 by default. */
+    PRUNE_CRON: z
+      .string()
+      .trim()
+      .regex(/^\S+(\s+\S+){4}$/, 'must be a cron expression of 5 fields, e.g. "17 3 * * *"')
+      .default('17 3 * * *'),
 
     /** Records per `POST /api/v1/records/` or `upsertRecords` call. */
     RECORDS_MAX_PER_CALL: z.coerce.number().int().min(1).max(10_000).default(1000),

@@ -61,6 +61,7 @@ async function grantAppRole(ownerUrl: string, appPassword: string | undefined): 
       grant usage, select on all sequences in schema public to ${APP_ROLE};
       grant execute on function auth_find_user(text) to ${APP_ROLE};
       grant execute on function search_keyword_hits(text, text[], integer, integer) to ${APP_ROLE};
+      grant execute on function prune_expired(integer, integer, integer, integer) to ${APP_ROLE};
       grant select, insert, update, delete on all tables in schema ${BOSS_SCHEMA} to ${APP_ROLE};
       grant execute on all functions in schema ${BOSS_SCHEMA} to ${APP_ROLE};
       alter default privileges in schema ${BOSS_SCHEMA} grant select, insert, update, delete on tables to ${APP_ROLE};

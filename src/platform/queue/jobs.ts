@@ -29,6 +29,8 @@ export interface JobPayloads {
   synthesize_tenant_insights: JobEnvelope & { runId: string; periodEnd: string; entityId?: string };
   /** A `synthesize_insights` or `synthesize_tenant_insights` job that failed every attempt. */
   insights_dlq: JobPayloads['synthesize_insights'] | JobPayloads['synthesize_tenant_insights'];
+  /** The scheduled deletion of expired keys, tokens and login-throttle rows (cron PRUNE_CRON); like the insight run, for every tenant at once. */
+  prune_expired: { correlationId: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -98,6 +100,16 @@ export function queueDefinitions(settings: QueueSettings): Record<JobName, Omit<
       // Longer than INSIGHTS_LLM_TIMEOUT_MS (config checks it): a slow model falls back before the attempt expires.
       expireInSeconds: settings.insightsExpireSeconds,
       deadLetter: 'insights_dlq',
+    },
+    prune_expired: {
+      policy: 'standard',
+      // Retried at 5 and 10 min, then left failed (no dead-letter queue): the rows wait for tomorrow's run, and a
+      // dead letter would only keep a copy of the constant payload. The failure stays in pgboss.job.
+      retryLimit: 2,
+      retryBackoff: true,
+      retryDelay: 300,
+      // A first prune of a long backlog may run this long; it commits chunk by chunk, so a retry carries on.
+      expireInSeconds: 3600,
     },
   };
 }
