@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { CARDS_CHANNEL } from '../cards/card.notifications';
 import { INSIGHTS_CHANNEL } from '../insights/insight-synthesizer';
+import type { OpsStatsReading } from '../ops/dead-letter.service';
 import { OPS_CHANNEL } from '../ops/ops.notifications';
 import type { AuthContext } from '../platform/context/auth-context';
 import { PgListener } from '../platform/db/listener';
 import { Coalescer } from '../platform/graphql/coalescer';
 import { TopicPubSub } from '../platform/graphql/pub-sub';
-import { tenantOf, topics, type OpsStatsTopic } from '../platform/graphql/topics';
+import { tenantOf, topics, type OpsStatsTopic, type Topic } from '../platform/graphql/topics';
 import type { Logger } from '../platform/logging/logger';
 import type { Services } from '../services';
 
@@ -17,6 +18,10 @@ const insightNotification = z.object({ tenantId: z.uuid(), insightId: z.uuid() }
 
 /** While a tenant has jobs in `active`, its figures are read again this often: pg-boss completes jobs without a NOTIFY. */
 const ACTIVE_POLL_MS = 2000;
+/** `failedLastHour`'s window: no failure leaves it later than this after a read. */
+const FAILED_WINDOW_MS = 60 * 60 * 1000;
+/** Added to the wait for a failure to leave the window, so a timer that fires a little early does not read it still inside. */
+const FAILED_WINDOW_SLACK_MS = 50;
 /** Cards or insights loaded per query when a burst is flushed. */
 const ROWS_PER_LOAD = 500;
 
@@ -44,13 +49,15 @@ export class LiveFeed {
   /** The figures each tenant's subscribers last got, so unchanged figures are not sent again. */
   private readonly lastStats = new Map<string, string>();
   private readonly polls = new Map<string, NodeJS.Timeout>();
+  /** Per tenant, the time its `failedLastHour` drops by itself (Postgres's clock) and the timer that reads it then. */
+  private readonly windowEnds = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private listenedBefore = false;
   private readonly listening: Promise<void>;
   private markListening!: () => void;
 
   constructor(private readonly options: LiveFeedOptions) {
     const { logger, intervalMs } = options;
-    this.pubSub = new TopicPubSub(logger);
+    this.pubSub = new TopicPubSub(logger, undefined, (topic) => this.idle(topic));
     const failed = (what: string) => (tenantId: string, error: unknown) => logger.warn({ tenant_id: tenantId, err: error }, `live ${what} update failed`);
     this.stats = new Coalescer(intervalMs, (tenantId) => this.publishStats(tenantId), failed('ops stats'));
     this.cards = new Coalescer(intervalMs, (tenantId, ids) => this.publishCards(tenantId, ids), failed('card'));
@@ -78,10 +85,15 @@ export class LiveFeed {
   /** Ends every subscription and stops listening. */
   async stop(): Promise<void> {
     this.pubSub.close();
-    for (const timer of this.polls.values()) clearTimeout(timer);
-    this.polls.clear();
+    for (const tenantId of new Set([...this.polls.keys(), ...this.windowEnds.keys()])) this.cancelRereads(tenantId);
     await this.listener.stop();
     await Promise.all([this.stats.stop(), this.cards.stop(), this.insights.stop()]);
+  }
+
+  /** When this process will next read a tenant's figures with no event, for its oldest failure leaving the hour; null if it will not. */
+  failedLastHourDropsAt(tenantId: string): Date | null {
+    const pending = this.windowEnds.get(tenantId);
+    return pending ? new Date(pending.at) : null;
   }
 
   private received(payload: string, channel: string): void {
@@ -116,12 +128,16 @@ export class LiveFeed {
 
   private async publishStats(tenantId: string): Promise<void> {
     const topic = topics.opsStats(tenantId);
-    if (!this.pubSub.hasSubscribers(topic)) {
+    const reading = this.pubSub.hasSubscribers(topic) ? await this.options.services.deadLetters.readStats(feedAuth(tenantId)) : null;
+    // Checked again after the read: the last subscriber may have left (or the feed stopped) meanwhile, and its
+    // timers went with it; none is scheduled for no one.
+    if (!reading || !this.pubSub.hasSubscribers(topic)) {
       this.lastStats.delete(tenantId);
       return;
     }
-    const stats = await this.options.services.deadLetters.stats(feedAuth(tenantId));
+    const { stats } = reading;
     this.pollWhileActive(tenantId, stats.active > 0);
+    this.rereadAtWindowEnd(tenantId, reading);
     const figures = JSON.stringify(stats);
     if (this.lastStats.get(tenantId) === figures) return;
     this.lastStats.set(tenantId, figures);
@@ -140,6 +156,39 @@ export class LiveFeed {
     }, ACTIVE_POLL_MS);
     timer.unref();
     this.polls.set(tenantId, timer);
+  }
+
+  /**
+   * `failedLastHour` also drops with no event at all, when its oldest failure turns an hour old: read the figures
+   * again then. One timer per tenant, kept while the time it waits for stays the same.
+   */
+  private rereadAtWindowEnd(tenantId: string, { failedLastHourDropsAt: dropsAt, readAt }: OpsStatsReading): void {
+    const pending = this.windowEnds.get(tenantId);
+    if (pending && pending.at === dropsAt?.getTime()) return;
+    clearTimeout(pending?.timer);
+    this.windowEnds.delete(tenantId);
+    if (!dropsAt) return;
+    // Waited by Postgres's clock, which decides what the window holds. Capped: a failure dated ahead of that clock
+    // would otherwise ask for more than setTimeout holds, and it would fire at once, over and over.
+    const wait = Math.min(Math.max(0, dropsAt.getTime() - readAt.getTime()), FAILED_WINDOW_MS) + FAILED_WINDOW_SLACK_MS;
+    const timer = setTimeout(() => {
+      this.windowEnds.delete(tenantId);
+      this.stats.add(tenantId);
+    }, wait);
+    timer.unref();
+    this.windowEnds.set(tenantId, { at: dropsAt.getTime(), timer });
+  }
+
+  /** A tenant's last subscriber here left: its figures need no reading again until someone subscribes. */
+  private idle(topic: Topic): void {
+    if (topic.startsWith('ops/')) this.cancelRereads(tenantOf(topic));
+  }
+
+  private cancelRereads(tenantId: string): void {
+    clearTimeout(this.polls.get(tenantId));
+    this.polls.delete(tenantId);
+    clearTimeout(this.windowEnds.get(tenantId)?.timer);
+    this.windowEnds.delete(tenantId);
   }
 
   private async publishCards(tenantId: string, cardIds: string[]): Promise<void> {

@@ -47,6 +47,15 @@ export interface OpsStats {
   failedLastHour: number;
 }
 
+/** The figures, and when `failedLastHour` next drops with no event at all: its oldest failure turns an hour old. */
+export interface OpsStatsReading {
+  stats: OpsStats;
+  /** By Postgres's clock; null when no failure is in the last hour. */
+  failedLastHourDropsAt: Date | null;
+  /** Postgres's `now()` for the figures: wait `failedLastHourDropsAt - readAt`, since this process's clock may differ. */
+  readAt: Date;
+}
+
 const listInput = z.object({
   resolved: z.boolean().nullish(),
   first: z.number().int().min(1).max(100).default(20),
@@ -126,17 +135,31 @@ export class DeadLetterService {
     });
   }
 
-  stats(auth: AuthContext): Promise<OpsStats> {
+  async stats(auth: AuthContext): Promise<OpsStats> {
+    return (await this.readStats(auth)).stats;
+  }
+
+  /** `stats` and when `failedLastHour` drops by itself, in the same one statement. */
+  readStats(auth: AuthContext): Promise<OpsStatsReading> {
     return this.db.withTenant(auth, async (em) => {
-      const [row] = await em.execute<{ dlq: string; queued: string; active: string; failed: string }[]>(
+      // Times as epoch milliseconds: the ORM hands timestamptz over as text.
+      const [row] = await em.execute<{ dlq: string; queued: string; active: string; failed: string; drops_at_ms: string | null; read_at_ms: string }[]>(
         `select
            (select count(*) from sync_errors where resolved_at is null) as dlq,
            (select count(*) from pgboss.job where name = 'email_processing' and state in ('created', 'retry') and data->>'tenantId' = ?) as queued,
            (select count(*) from pgboss.job where name = 'email_processing' and state = 'active' and data->>'tenantId' = ?) as active,
-           (select count(*) from sync_errors where last_failed_at > now() - interval '1 hour') as failed`,
+           recent.failed,
+           extract(epoch from recent.oldest + interval '1 hour') * 1000 as drops_at_ms,
+           extract(epoch from now()) * 1000 as read_at_ms
+         from (select count(*) as failed, min(last_failed_at) as oldest from sync_errors where last_failed_at > now() - interval '1 hour') as recent`,
         [auth.tenantId, auth.tenantId],
       );
-      return { dlqCount: Number(row.dlq), queued: Number(row.queued), active: Number(row.active), failedLastHour: Number(row.failed) };
+      return {
+        stats: { dlqCount: Number(row.dlq), queued: Number(row.queued), active: Number(row.active), failedLastHour: Number(row.failed) },
+        // Rounded apart, never together: microseconds lost to Date must not make the wait end before the failure leaves.
+        failedLastHourDropsAt: row.drops_at_ms === null ? null : new Date(Math.ceil(Number(row.drops_at_ms))),
+        readAt: new Date(Math.floor(Number(row.read_at_ms))),
+      };
     });
   }
 

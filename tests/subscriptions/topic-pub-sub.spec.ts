@@ -40,6 +40,23 @@ describe(TopicPubSub.name, () => {
     expect(pubSub.activeTopics()).toEqual([]);
   });
 
+  it('says when a topic loses its last subscriber, and only then', async () => {
+    const idle: string[] = [];
+    const pubSub = new TopicPubSub(undefined, 256, (topic) => idle.push(topic));
+    const first = pubSub.subscribe(a);
+    const second = pubSub.subscribe(a);
+    pubSub.subscribe(b);
+
+    await first.return!();
+    expect(idle).toEqual([]);
+    await second.return!();
+    await second.return!();
+    expect(idle).toEqual([a]);
+
+    pubSub.close();
+    expect(idle).toEqual([a, b]);
+  });
+
   it('drops the oldest payloads of a subscriber that does not read', async () => {
     const pubSub = new TopicPubSub(undefined, 2);
     const slow = pubSub.subscribe(a);

@@ -72,6 +72,8 @@ export class TopicPubSub implements PubSub {
   constructor(
     private readonly logger?: Logger,
     private readonly maxBuffered = 256,
+    /** Called when a topic loses its last subscriber, so work kept for it (timers) can end with it. */
+    private readonly idle?: (topic: Topic) => void,
   ) {}
 
   publish<T extends Topic>(topic: T, payload: TopicPayload<T>): void {
@@ -89,7 +91,10 @@ export class TopicPubSub implements PubSub {
       this.maxBuffered,
       () => {
         subscribers.delete(iterator);
-        if (subscribers.size === 0 && this.subscribers.get(topic) === subscribers) this.subscribers.delete(topic);
+        if (subscribers.size === 0 && this.subscribers.get(topic) === subscribers) {
+          this.subscribers.delete(topic);
+          this.idle?.(topic);
+        }
       },
       () => this.logger?.warn({ topic, maxBuffered: this.maxBuffered }, 'subscriber is not reading; dropping its oldest events'),
     );
