@@ -36,7 +36,19 @@ const SOURCE = 'email-pipeline';
 /**
  * Writes the cards, events and statuses of one tenant's fetch with a fixed number of statements, whatever
  * its size. Threads and duplicates inside the fetch are resolved in memory in job order, so a reply queued
- * right behind its original still joins the original's card.
+ * right behind its original still joins the original's card, and an original queued behind its reply joins the
+ * reply's.
+ *
+ * Threading looks both ways. An email joins the card of an email it names in In-Reply-To or References;
+ * failing that, the card of a carded email that names it (mail arrives out of order), recorded in
+ * `thread_references`. When several cards name it, it joins the oldest: merging those cards is out of scope.
+ *
+ * Residual race: a reply and its original written by two transactions at the same time (two worker processes,
+ * or the one-by-one retry of a failed fetch, whose jobs run concurrently) claim different hashes, so neither
+ * waits for the other and neither sees the other's uncommitted rows: each gets a card, as without forward
+ * threading. A worker runs a queue's fetches one after the other and resolves each fetch in memory, so it takes
+ * two such write transactions (milliseconds; classification runs before them) overlapping. Closing it would take
+ * a lock per named Message-ID before the lookups, up to 101 per email.
  */
 export async function writeCards(client: PoolClient, tenantId: string, emails: PlannedEmail[]): Promise<WrittenCards> {
   const claimed = emails.filter((email) => email.claimed);
@@ -52,10 +64,22 @@ export async function writeCards(client: PoolClient, tenantId: string, emails: P
     );
     for (const row of rows) known.set(row.message_id_hash, { emailId: row.email_id, cardId: row.card_id });
   }
+  const namedBefore = await oldestCardsNaming(client, tenantId, claimed.map((email) => email.hash));
   const companies = await companiesByDomain(client, tenantId, claimed.map((email) => email.fromAddress));
 
   const outcomes = new Map<string, CardOutcome>();
   const cardOfHash = new Map<string, string>();
+  const claimants = new Map(claimed.map((email) => [email.hash, email.emailId]));
+  // The first card of this fetch to name a hash; cards that named it before this fetch are older, so they go first.
+  const namedInFetch = new Map<string, string>();
+  // For thread_references: a claimed Message-ID is never claimed again, so only the unclaimed ones are kept.
+  const unseen = new Map<string, { hash: string; cardId: string; correlation: string }>();
+  const named = (email: PlannedEmail, cardId: string) => {
+    for (const hash of referenced(email)) {
+      if (!namedInFetch.has(hash)) namedInFetch.set(hash, cardId);
+      if (!known.has(hash) && !claimants.has(hash)) unseen.set(`${hash} ${cardId}`, { hash, cardId, correlation: email.correlationId });
+    }
+  };
   const newCards: Row = column(['id', 'correlation', 'title', 'category', 'priority', 'sentiment', 'company', 'email', 'hash', 'count']);
   const newCardIndex = new Map<string, number>();
   const grown = new Map<string, number>();
@@ -64,9 +88,12 @@ export async function writeCards(client: PoolClient, tenantId: string, emails: P
     push(events, [correlation, entityType, entityId, kind, JSON.stringify(payload)]);
 
   for (const email of claimed) {
-    const thread = referenced(email)
-      .map((hash) => cardOfHash.get(hash) ?? known.get(hash)?.cardId)
-      .find((cardId): cardId is string => Boolean(cardId));
+    const thread =
+      referenced(email)
+        .map((hash) => cardOfHash.get(hash) ?? known.get(hash)?.cardId)
+        .find((cardId): cardId is string => Boolean(cardId)) ??
+      namedBefore.get(email.hash) ??
+      namedInFetch.get(email.hash);
     const { classification: c } = email;
     if (thread) {
       const index = newCardIndex.get(thread);
@@ -81,6 +108,7 @@ export async function writeCards(client: PoolClient, tenantId: string, emails: P
       });
       outcomes.set(email.emailId, { kind: 'carded', cardId: thread, threaded: true });
       cardOfHash.set(email.hash, thread);
+      named(email, thread);
       continue;
     }
     const cardId = randomUUID();
@@ -99,9 +127,9 @@ export async function writeCards(client: PoolClient, tenantId: string, emails: P
     });
     outcomes.set(email.emailId, { kind: 'carded', cardId, threaded: false });
     cardOfHash.set(email.hash, cardId);
+    named(email, cardId);
   }
 
-  const claimants = new Map(claimed.map((email) => [email.hash, email.emailId]));
   for (const email of emails.filter((e) => !e.claimed)) {
     const cardId = cardOfHash.get(email.hash) ?? known.get(email.hash)?.cardId ?? null;
     const originalEmailId = claimants.get(email.hash) ?? known.get(email.hash)?.emailId ?? null;
@@ -120,9 +148,11 @@ export async function writeCards(client: PoolClient, tenantId: string, emails: P
     await notifyCardsCreated(client, tenantId, newCards.id as string[]);
   }
   if (grown.size > 0) {
+    // In id order, so two fetches growing the same cards lock them in the same order.
+    const byId = [...grown].sort(([a], [b]) => (a < b ? -1 : 1));
     await client.query(
       `update cards c set email_count = c.email_count + x.n, updated_at = now() from unnest($1::uuid[], $2::int[]) as x(id, n) where c.id = x.id`,
-      [[...grown.keys()], [...grown.values()]],
+      [byId.map(([id]) => id), byId.map(([, n]) => n)],
     );
   }
   const inserted = await client.query<{ id: string }>(
@@ -140,6 +170,18 @@ export async function writeCards(client: PoolClient, tenantId: string, emails: P
       [tenantId, claimed.map((email) => email.hash), claimed.map((email) => (outcomes.get(email.emailId) as { cardId: string }).cardId)],
     );
   }
+  if (unseen.size > 0) {
+    const refs = [...unseen.values()];
+    // In hash order, so two fetches recording the same (hash, card) wait for each other in the same order.
+    await client.query(
+      `insert into thread_references (id, tenant_id, source_system, correlation_id, referenced_hash, card_id)
+       select gen_random_uuid(), $1, $2, x.correlation, x.hash, x.card_id
+       from unnest($3::text[], $4::uuid[], $5::text[]) as x(hash, card_id, correlation)
+       order by x.hash, x.card_id
+       on conflict (tenant_id, referenced_hash, card_id) do nothing`,
+      [tenantId, SOURCE, refs.map((ref) => ref.hash), refs.map((ref) => ref.cardId), refs.map((ref) => ref.correlation)],
+    );
+  }
   await client.query(
     `update emails e set status = x.status, card_id = x.card_id, message_id_hash = x.hash, finished_at = now(), updated_at = now(),
        last_error = case when x.status = 'carded' then null else e.last_error end
@@ -151,6 +193,19 @@ export async function writeCards(client: PoolClient, tenantId: string, emails: P
     ...inserted.rows.map((row) => ({ type: 'activity' as const, id: row.id })),
   ];
   return { outcomes, written };
+}
+
+/** The oldest card of the tenant that names each hash in an email's In-Reply-To or References. */
+async function oldestCardsNaming(client: PoolClient, tenantId: string, hashes: string[]): Promise<Map<string, string>> {
+  if (hashes.length === 0) return new Map();
+  const { rows } = await client.query<{ referenced_hash: string; card_id: string }>(
+    `select distinct on (r.referenced_hash) r.referenced_hash, r.card_id
+     from thread_references r join cards c on c.id = r.card_id
+     where r.tenant_id = $1 and r.referenced_hash = any($2::text[])
+     order by r.referenced_hash, c.created_at, c.id`,
+    [tenantId, hashes],
+  );
+  return new Map(rows.map((row) => [row.referenced_hash, row.card_id]));
 }
 
 /** Companies of the tenant by domain, for every sender domain and its parents. */

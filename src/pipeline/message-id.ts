@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 
-/** `<abc@x.example>` and ` abc@x.example ` are the same Message-ID. */
+/**
+ * `<abc@x.example>` and ` abc@x.example ` are the same Message-ID. `normalize_message_id` and `hash_message_id`
+ * in SQL (Migration20261127110000_thread_lookup) do the same byte for byte; a test holds them to it.
+ */
 export function normalizeMessageId(raw: string): string {
   return raw.trim().replace(/^<+/, '').replace(/>+$/, '').trim();
 }

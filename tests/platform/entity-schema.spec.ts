@@ -9,6 +9,8 @@ const JUSTIFIED = [
   'drop table if exists "login_throttle" cascade;',
   // The index's Postgres half, written and read only by raw SQL (src/search); no entity on purpose.
   'drop table if exists "search_documents" cascade;',
+  // Out-of-order threading's lookup, written and read only by raw SQL (src/pipeline/card-batch-writer.ts); no entity on purpose.
+  'drop table if exists "thread_references" cascade;',
   // Entities hold references as scalar ids (`tenantId`, `userId`), not ORM relations, so the foreign keys
   // the migration declares are unknown to the ORM.
   'alter table "activity_events" drop constraint "activity_events_tenant_id_fkey";',

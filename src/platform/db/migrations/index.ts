@@ -9,6 +9,7 @@ import { Migration20261126070000_search_keyword } from './Migration2026112607000
 import { Migration20261126080000_search_keyword_tiers } from './Migration20261126080000_search_keyword_tiers';
 import { Migration20261127090000_search_common_words } from './Migration20261127090000_search_common_words';
 import { Migration20261127100000_prune_expired } from './Migration20261127100000_prune_expired';
+import { Migration20261127110000_thread_lookup } from './Migration20261127110000_thread_lookup';
 
 /** Listed explicitly so the same code runs from TypeScript (tests) and compiled JavaScript (dist). */
 export const MIGRATIONS: MigrationObject[] = [
@@ -22,4 +23,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126080000_search_keyword_tiers', class: Migration20261126080000_search_keyword_tiers },
   { name: 'Migration20261127090000_search_common_words', class: Migration20261127090000_search_common_words },
   { name: 'Migration20261127100000_prune_expired', class: Migration20261127100000_prune_expired },
+  { name: 'Migration20261127110000_thread_lookup', class: Migration20261127110000_thread_lookup },
 ];
