@@ -19,7 +19,7 @@ import { resolveChroma } from '../src/platform/chroma/chroma-server';
 import { parseConfig, type Config } from '../src/platform/config/config';
 import { Database } from '../src/platform/db/database';
 import { appDatabaseUrl, migrate } from '../src/platform/db/migrate';
-import { DEFAULT_LOCAL_URL, ensureDatabase, freePort } from '../src/platform/db/postgres';
+import { DEFAULT_LOCAL_URL, dropDatabaseOf, freePort, recreateDatabase } from '../src/platform/db/postgres';
 import { BOSS_SCHEMA, startBoss } from '../src/platform/queue/boss';
 import { JobWriter } from '../src/platform/queue/job-writer';
 import type { JobName } from '../src/platform/queue/jobs';
@@ -45,7 +45,8 @@ interface PassResult {
 async function main(): Promise<void> {
   const ownerUrl = process.env.DATABASE_URL ?? DEFAULT_LOCAL_URL.replace(/\/pebble$/, '/pebble_bench');
   const logger = pino({ level: 'warn' });
-  await ensureDatabase(ownerUrl, logger);
+  // A fresh database each run: the job tables' dead rows from earlier runs would slow pg-boss and Pebble alike.
+  await recreateDatabase(ownerUrl);
   await migrate(ownerUrl, undefined, logger);
   const tuning = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('WORKER_BATCH') || name === 'DB_POOL_SIZE'));
   const chromaHome = mkdtempSync(join(tmpdir(), 'pebble-bench-chroma-'));
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
     await owner.close();
     await chroma.stop();
     rmSync(chromaHome, { recursive: true, force: true });
+    await dropDatabaseOf(ownerUrl);
   }
 }
 

@@ -20,7 +20,7 @@ import { parseConfig } from '../src/platform/config/config';
 import type { AuthContext } from '../src/platform/context/auth-context';
 import { Database } from '../src/platform/db/database';
 import { appDatabaseUrl, migrate } from '../src/platform/db/migrate';
-import { adminQuery, DEFAULT_LOCAL_URL, freePort } from '../src/platform/db/postgres';
+import { DEFAULT_LOCAL_URL, dropDatabaseOf, freePort, recreateDatabase } from '../src/platform/db/postgres';
 import { JobWriter } from '../src/platform/queue/job-writer';
 import type { RecordService } from '../src/records/record.service';
 import { BuiltinEmbedder } from '../src/search/builtin.embedder';
@@ -184,7 +184,7 @@ async function main(): Promise<void> {
       out(`kept: database ${ownerUrl}, Chroma data ${chromaHome}`);
     } else {
       rmSync(chromaHome, { recursive: true, force: true });
-      await adminQuery(ownerUrl, `drop database if exists "${databaseName(ownerUrl)}" with (force)`);
+      await dropDatabaseOf(ownerUrl);
     }
   }
 }
@@ -357,17 +357,6 @@ function benchDatabaseUrl(): string {
   url.pathname = '/pebble_bench_search';
   return url.toString();
 }
-
-function databaseName(url: string): string {
-  return decodeURIComponent(new URL(url).pathname.slice(1));
-}
-
-async function recreateDatabase(url: string): Promise<void> {
-  await adminQuery(url, `drop database if exists "${databaseName(url)}" with (force)`);
-  await adminQuery(url, `create database "${databaseName(url)}"`);
-}
-
-
 
 function mean(values: number[]): number {
   return values.reduce((sum, value) => sum + value, 0) / values.length;

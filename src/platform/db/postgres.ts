@@ -65,6 +65,21 @@ export async function adminQuery(url: string, sql: string): Promise<void> {
   }
 }
 
+/** Drops the URL's database, closing its connections; a benchmark's own database when it is done. */
+export async function dropDatabaseOf(url: string): Promise<void> {
+  await adminQuery(url, `drop database if exists ${quotedDatabaseName(url)} with (force)`);
+}
+
+/** The URL's database dropped and created empty: a benchmark's clean slate. */
+export async function recreateDatabase(url: string): Promise<void> {
+  await dropDatabaseOf(url);
+  await adminQuery(url, `create database ${quotedDatabaseName(url)}`);
+}
+
+function quotedDatabaseName(url: string): string {
+  return `"${decodeURIComponent(new URL(url).pathname.slice(1)).replace(/"/g, '""')}"`;
+}
+
 /** A local port nothing listens on right now, for a server a test or benchmark starts (Chroma, an api). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
