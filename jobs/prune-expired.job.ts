@@ -1,8 +1,6 @@
-import type PgBoss from 'pg-boss';
 import { z } from 'zod';
-import { parseJobPayload } from '../src/pipeline/pipeline.errors';
 import type { JobPayloads } from '../src/platform/queue/jobs';
-import { failJob } from './job-failure';
+import { eachJob } from './job-failure';
 import type { JobDefinition } from './registry';
 
 const QUEUE = 'prune_expired';
@@ -18,22 +16,10 @@ const payloadSchema = z.object({ correlationId: z.string().min(1).max(200) });
  */
 export const pruneExpiredJob: JobDefinition<'prune_expired'> = {
   options: { includeMetadata: true },
-  async handle(jobs, context) {
-    for (const job of jobs as PgBoss.JobWithMetadata<unknown>[]) {
-      let correlationId: string;
-      try {
-        ({ correlationId } = parseJobPayload(QUEUE, payloadSchema, job.data));
-      } catch (error) {
-        await failJob(QUEUE, job, error as Error, false, context);
-        continue;
-      }
+  handle: (jobs, context) =>
+    eachJob(QUEUE, jobs, payloadSchema, context, async ({ correlationId }, job) => {
       const started = Date.now();
-      try {
-        const pruned = await context.services.retention.pruneExpired();
-        context.logger.info({ job_id: job.id, correlation_id: correlationId, ...pruned, ms: Date.now() - started }, 'expired rows pruned');
-      } catch (error) {
-        await failJob(QUEUE, job, error as Error, true, context);
-      }
-    }
-  },
+      const pruned = await context.services.retention.pruneExpired();
+      context.logger.info({ job_id: job.id, correlation_id: correlationId, ...pruned, ms: Date.now() - started }, 'expired rows pruned');
+    }),
 };

@@ -1,8 +1,6 @@
-import type PgBoss from 'pg-boss';
 import { z } from 'zod';
 import { startOfUtcDay } from '../src/insights/insight-period';
-import { parseJobPayload } from '../src/pipeline/pipeline.errors';
-import { failJob } from './job-failure';
+import { eachJob } from './job-failure';
 import type { JobDefinition } from './registry';
 
 const QUEUE = 'synthesize_insights';
@@ -22,26 +20,13 @@ const payloadSchema = z.object({
  */
 export const synthesizeInsightsJob: JobDefinition<'synthesize_insights'> = {
   options: { includeMetadata: true },
-  async handle(jobs, context) {
-    for (const job of jobs as PgBoss.JobWithMetadata<unknown>[]) {
-      let payload: z.output<typeof payloadSchema>;
-      try {
-        payload = parseJobPayload(QUEUE, payloadSchema, job.data);
-      } catch (error) {
-        await failJob(QUEUE, job, error as Error, false, context);
-        continue;
-      }
-      const { correlationId, periodEnd } = payload;
+  handle: (jobs, context) =>
+    eachJob(QUEUE, jobs, payloadSchema, context, async ({ correlationId, periodEnd }, job) => {
       const run = { runId: job.id, correlationId, periodEnd: periodEnd ? new Date(periodEnd) : startOfUtcDay(new Date(job.createdOn)) };
-      try {
-        const { queued, existing } = await context.services.synthesizer.fanOut(run);
-        context.logger.info(
-          { run_id: run.runId, period_end: run.periodEnd.toISOString(), queued, existing },
-          existing > 0 ? 'insight run fanned out; tenants queued by an earlier attempt skipped' : 'insight run fanned out',
-        );
-      } catch (error) {
-        await failJob(QUEUE, job, error as Error, true, context);
-      }
-    }
-  },
+      const { queued, existing } = await context.services.synthesizer.fanOut(run);
+      context.logger.info(
+        { run_id: run.runId, period_end: run.periodEnd.toISOString(), queued, existing },
+        existing > 0 ? 'insight run fanned out; tenants queued by an earlier attempt skipped' : 'insight run fanned out',
+      );
+    }),
 };

@@ -1,7 +1,5 @@
-import type PgBoss from 'pg-boss';
 import { z } from 'zod';
-import { parseJobPayload } from '../src/pipeline/pipeline.errors';
-import { failJob } from './job-failure';
+import { eachJob } from './job-failure';
 import type { JobDefinition } from './registry';
 
 const QUEUE = 'synthesize_tenant_insights';
@@ -21,21 +19,8 @@ const payloadSchema = z.object({
  */
 export const synthesizeTenantInsightsJob: JobDefinition<'synthesize_tenant_insights'> = {
   options: { includeMetadata: true, batchSize: 1 },
-  async handle(jobs, context) {
-    for (const job of jobs as PgBoss.JobWithMetadata<unknown>[]) {
-      let payload: z.output<typeof payloadSchema>;
-      try {
-        payload = parseJobPayload(QUEUE, payloadSchema, job.data);
-      } catch (error) {
-        await failJob(QUEUE, job, error as Error, false, context);
-        continue;
-      }
-      const { tenantId, correlationId, runId, periodEnd, entityId } = payload;
-      try {
-        await context.services.synthesizer.synthesizeTenant(tenantId, { periodEnd: new Date(periodEnd), entityId, runId, correlationId });
-      } catch (error) {
-        await failJob(QUEUE, job, error as Error, true, context);
-      }
-    }
-  },
+  handle: (jobs, context) =>
+    eachJob(QUEUE, jobs, payloadSchema, context, ({ tenantId, correlationId, runId, periodEnd, entityId }) =>
+      context.services.synthesizer.synthesizeTenant(tenantId, { periodEnd: new Date(periodEnd), entityId, runId, correlationId }),
+    ),
 };
