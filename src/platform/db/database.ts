@@ -1,5 +1,6 @@
-import { MikroORM, type EntityManager, type QueryResult } from '@mikro-orm/postgresql';
+import { MikroORM, type EntityClass, type EntityManager, type FilterQuery, type QueryResult } from '@mikro-orm/postgresql';
 import { Pool, type PoolClient } from 'pg';
+import { z } from 'zod';
 import { authContext, type AuthContext } from '../context/auth-context';
 import { ormConfig, TENANT_FILTER } from './orm.config';
 
@@ -73,6 +74,16 @@ export class Database {
         return work(tx);
       }),
     );
+  }
+
+
+  /** The caller's rows of `entity` with these ids, in the ids' order; ids malformed, gone or of another tenant are left out. */
+  async byIds<T extends { id: string }>(auth: AuthContext, entity: EntityClass<T>, ids: readonly string[]): Promise<T[]> {
+    const wanted = ids.filter((id) => z.uuid().safeParse(id).success);
+    if (wanted.length === 0) return [];
+    const rows = await this.withTenant(auth, (em) => em.find(entity, { id: { $in: wanted } } as unknown as FilterQuery<T>));
+    const byId = new Map(rows.map((row) => [row.id, row as T]));
+    return wanted.flatMap((id) => byId.get(id) ?? []);
   }
 
   /**
