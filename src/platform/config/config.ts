@@ -3,6 +3,13 @@ import { JOB_NAMES } from '../queue/jobs';
 
 const duration = z.coerce.number().int().positive();
 const optionalUrl = z.string().url().optional();
+/** A 5-field cron expression; `example` is the setting's default, shown in the error. */
+const cron = (example: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\S+(\s+\S+){4}$/, `must be a cron expression of 5 fields, e.g. "${example}"`)
+    .default(example);
 
 const schema = z
   .object({
@@ -96,11 +103,7 @@ const schema = z
     INDEX_JOB_EXPIRE_SECONDS: duration.default(300),
 
     /** When the weekly insight synthesis runs (cron, 5 fields, in INSIGHTS_TIMEZONE): Mondays 06:00 by default. */
-    INSIGHTS_CRON: z
-      .string()
-      .trim()
-      .regex(/^\S+(\s+\S+){4}$/, 'must be a cron expression of 5 fields, e.g. "0 6 * * 1"')
-      .default('0 6 * * 1'),
+    INSIGHTS_CRON: cron('0 6 * * 1'),
     INSIGHTS_TIMEZONE: z.string().min(1).default('UTC'),
     /** Length of the period an insight covers, compared with the period before it. */
     INSIGHTS_PERIOD_DAYS: z.coerce.number().int().min(1).max(90).default(7),
@@ -110,11 +113,7 @@ const schema = z
     INSIGHTS_LLM_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
     INSIGHTS_JOB_EXPIRE_SECONDS: duration.default(900),
     /** When expired Idempotency-Keys, refresh tokens and login-throttle rows are deleted (cron, 5 fields, in UTC): daily 03:17 by default. */
-    PRUNE_CRON: z
-      .string()
-      .trim()
-      .regex(/^\S+(\s+\S+){4}$/, 'must be a cron expression of 5 fields, e.g. "17 3 * * *"')
-      .default('17 3 * * *'),
+    PRUNE_CRON: cron('17 3 * * *'),
 
     /** Records per `POST /api/v1/records/` or `upsertRecords` call. */
     RECORDS_MAX_PER_CALL: z.coerce.number().int().min(1).max(10_000).default(1000),
