@@ -221,14 +221,14 @@ function embedderIn(collection: Collection): string {
 /** The nearest `limit` vectors of the wanted types in one collection (see `query`). */
 async function nearestOf(collection: Collection, space: Space, vector: number[], limit: number, wanted: Set<SearchType>): Promise<VectorHit[]> {
   const isWanted = (hit: VectorHit) => wanted.has(parseRefKey(hit.key)?.type as SearchType);
-  const all = TYPES_IN[space].every((type) => wanted.has(type));
-  for (const factor of all ? [1] : OVERFETCH) {
+  // Kept by key even when every type is wanted: a collection written before events had their own may hold some.
+  if (TYPES_IN[space].every((type) => wanted.has(type))) return (await nearest(collection, vector, limit)).filter(isWanted);
+  for (const factor of OVERFETCH) {
     const asked = limit * factor;
     const candidates = await nearest(collection, vector, asked);
-    // Kept by key even when every type is wanted: a collection written before events had their own may hold some.
     const kept = candidates.filter(isWanted);
     // Fewer answers than asked means the collection holds no more: every vector of the wanted types is in `kept`.
-    if (kept.length >= limit || candidates.length < asked || all) return kept.slice(0, limit);
+    if (kept.length >= limit || candidates.length < asked) return kept.slice(0, limit);
   }
   return nearest(collection, vector, limit, wanted.size === 1 ? { type: [...wanted][0]! } : { type: { $in: [...wanted] } });
 }
