@@ -181,7 +181,8 @@ export class LiveFeed {
 
   /** A tenant's last subscriber here left: its figures need no reading again until someone subscribes. */
   private idle(topic: Topic): void {
-    if (topic.startsWith('ops/')) this.cancelRereads(tenantOf(topic));
+    const tenantId = tenantOf(topic);
+    if (topic === topics.opsStats(tenantId)) this.cancelRereads(tenantId);
   }
 
   private cancelRereads(tenantId: string): void {
