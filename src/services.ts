@@ -123,7 +123,12 @@ function providerSettings(config: Config, provider: ProviderSettings['provider']
 
 /** The search service's settings from the configuration. */
 export function searchSettings(config: Config): SearchSettings {
-  return { maxQueryChars: config.SEARCH_MAX_QUERY_CHARS, vectorTimeoutMs: config.SEARCH_VECTOR_TIMEOUT_MS, commonWordDocs: config.SEARCH_COMMON_WORD_DOCS };
+  return {
+    maxQueryChars: config.SEARCH_MAX_QUERY_CHARS,
+    vectorTimeoutMs: config.SEARCH_VECTOR_TIMEOUT_MS,
+    commonWordDocs: config.SEARCH_COMMON_WORD_DOCS,
+    rankDocs: config.SEARCH_RANK_DOCS,
+  };
 }
 
 /** CHROMA_URL, or the local server that `pebble dev` starts on CHROMA_PORT. */

@@ -1,4 +1,5 @@
 import { ChromaClient, ChromaConnectionError, ChromaNotFoundError, ChromaRateLimitError, ChromaServerError, type Collection, type Where } from 'chromadb';
+import { RequestBatcher } from './request-batcher';
 import { parseRefKey, SEARCH_TYPES, type SearchType } from './search-ref';
 import { EmbedderMismatchError, VectorIndexUnavailableError, type VectorHit, type VectorIndex, type VectorItem } from './vector-index';
 
@@ -34,6 +35,13 @@ const LIST_PAGE = 100;
  * unfiltered query of 4× the neighbours costs 5-6 ms (`npm run bench:search`).
  */
 const OVERFETCH = [4, 20];
+/**
+ * Unfiltered queries of one collection in flight at once; the rest wait and go out together, since Chroma
+ * answers many query vectors in one call for little more than one (on 2 cores, 50 neighbours: 500 vectors/s
+ * one per call at 10 clients, 1,100-1,500 in calls of 5-10; `npm run bench:search`).
+ */
+const QUERY_CONCURRENCY = 2;
+const QUERY_BATCH = 32;
 const PREFIX = 'pebble-';
 const EVENTS_SUFFIX = '-events';
 
@@ -46,11 +54,18 @@ const EVENTS_SUFFIX = '-events';
 export class ChromaVectorIndex implements VectorIndex {
   private readonly client: ChromaClient;
   private readonly collections = new Map<string, Collection>();
+  /** Unfiltered queries, batched by collection id (one tenant's collection) and neighbours asked for. */
+  private readonly queries: RequestBatcher<{ collection: Collection; vector: number[]; limit: number }, VectorHit[]>;
 
   constructor(private readonly settings: ChromaSettings) {
     const url = new URL(settings.url);
     const ssl = url.protocol === 'https:';
     this.client = new ChromaClient({ host: url.hostname, port: Number(url.port || (ssl ? 443 : 80)), ssl });
+    this.queries = new RequestBatcher(
+      // Bounded here too, not only by each caller's `call`: a hung request must give its slot back.
+      (_kind, items) => this.call('query', () => nearestAll(items[0]!.collection, items.map((item) => item.vector), items[0]!.limit)),
+      { concurrency: QUERY_CONCURRENCY, maxItems: QUERY_BATCH },
+    );
   }
 
   static collectionName(tenantId: string, space: Space = 'objects'): string {
@@ -93,7 +108,7 @@ export class ChromaVectorIndex implements VectorIndex {
       SPACES.map((space) => {
         const kept = [...wanted].filter((type) => spaceOf(type) === space);
         if (kept.length === 0) return [];
-        return this.call('query', () => this.withCollection(tenantId, space, false, (collection) => (collection ? nearestOf(collection, space, vector, limit, new Set(kept)) : Promise.resolve([]))));
+        return this.call('query', () => this.withCollection(tenantId, space, false, (collection) => (collection ? this.nearestOf(collection, space, vector, limit, new Set(kept)) : Promise.resolve([]))));
       }),
     );
     return halves
@@ -190,6 +205,24 @@ export class ChromaVectorIndex implements VectorIndex {
     }
   }
 
+  /** The nearest `limit` vectors of the wanted types in one collection (see `query`). */
+  private async nearestOf(collection: Collection, space: Space, vector: number[], limit: number, wanted: Set<SearchType>): Promise<VectorHit[]> {
+    const isWanted = (hit: VectorHit) => wanted.has(parseRefKey(hit.key)?.type as SearchType);
+    const nearest = (asked: number) => this.queries.submit(`${collection.id}/${asked}`, { collection, vector, limit: asked });
+    // Kept by key even when every type is wanted: a collection written before events had their own may hold some.
+    if (TYPES_IN[space].every((type) => wanted.has(type))) return (await nearest(limit)).filter(isWanted);
+    for (const factor of OVERFETCH) {
+      const asked = limit * factor;
+      const candidates = await nearest(asked);
+      const kept = candidates.filter(isWanted);
+      // Fewer answers than asked means the collection holds no more: every vector of the wanted types is in `kept`.
+      if (kept.length >= limit || candidates.length < asked) return kept.slice(0, limit);
+    }
+    const where: Where = wanted.size === 1 ? { type: [...wanted][0]! } : { type: { $in: [...wanted] } };
+    const [hits] = await nearestAll(collection, [vector], limit, where);
+    return hits!;
+  }
+
   /** Bounds a call by the timeout and turns outages (no connection, 5xx, 429, timeout) into VectorIndexUnavailableError. */
   private async call<T>(what: string, work: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
@@ -218,23 +251,11 @@ function embedderIn(collection: Collection): string {
   return String(collection.metadata?.embedder ?? 'unknown');
 }
 
-/** The nearest `limit` vectors of the wanted types in one collection (see `query`). */
-async function nearestOf(collection: Collection, space: Space, vector: number[], limit: number, wanted: Set<SearchType>): Promise<VectorHit[]> {
-  const isWanted = (hit: VectorHit) => wanted.has(parseRefKey(hit.key)?.type as SearchType);
-  // Kept by key even when every type is wanted: a collection written before events had their own may hold some.
-  if (TYPES_IN[space].every((type) => wanted.has(type))) return (await nearest(collection, vector, limit)).filter(isWanted);
-  for (const factor of OVERFETCH) {
-    const asked = limit * factor;
-    const candidates = await nearest(collection, vector, asked);
-    const kept = candidates.filter(isWanted);
-    // Fewer answers than asked means the collection holds no more: every vector of the wanted types is in `kept`.
-    if (kept.length >= limit || candidates.length < asked) return kept.slice(0, limit);
-  }
-  return nearest(collection, vector, limit, wanted.size === 1 ? { type: [...wanted][0]! } : { type: { $in: [...wanted] } });
-}
-
-async function nearest(collection: Collection, vector: number[], limit: number, where?: Where): Promise<VectorHit[]> {
-  const result = await collection.query({ queryEmbeddings: [vector], nResults: limit, where, include: ['distances'] as never });
-  const distances = result.distances[0] ?? [];
-  return (result.ids[0] ?? []).map((key, index) => ({ key, distance: distances[index] ?? 2 }));
+/** The nearest `limit` vectors of each query vector, in one request. */
+async function nearestAll(collection: Collection, vectors: number[][], limit: number, where?: Where): Promise<VectorHit[][]> {
+  const result = await collection.query({ queryEmbeddings: vectors, nResults: limit, where, include: ['distances'] as never });
+  return vectors.map((_, query) => {
+    const distances = result.distances[query] ?? [];
+    return (result.ids[query] ?? []).map((key, index) => ({ key, distance: distances[index] ?? 2 }));
+  });
 }

@@ -41,6 +41,8 @@ export interface SearchSettings {
    * its own when the whole query matches too few: it only ranks what the rarer words found.
    */
   commonWordDocs: number;
+  /** Most matches a keyword tier ranks; beyond it, the most recently updated documents are the ones ranked. */
+  rankDocs: number;
 }
 
 export type SearchInput = { q: string; types?: readonly string[] | null; limit?: number | null };
@@ -103,12 +105,12 @@ export class SearchService {
     const ranked = [...fused].sort(([keyA, a], [keyB, b]) => b.score - a.score || keyA.localeCompare(keyB));
 
     // A vector hit whose document is gone (a stale vector) is dropped here, so take a few spare.
-    const shown = await this.documents(auth, q, ranked.slice(0, limit + 5).map(([key]) => key));
+    const shown = await this.documents(auth, q, ranked.slice(0, limit + 5).map(([key]) => key), limit);
     const hits: SearchHit[] = [];
     for (const [key, entry] of ranked) {
       const document = shown.get(key);
       if (!document) continue;
-      hits.push({ ...parseRefKey(key)!, title: document.title, snippet: document.snippet, ...entry });
+      hits.push({ ...parseRefKey(key)!, title: document.title, snippet: document.snippet!, ...entry });
       if (hits.length === limit) break;
     }
     return { hits, degraded: vector === null };
@@ -149,32 +151,42 @@ export class SearchService {
       // A function of the migrations (search_keyword_hits), so the GIN index applies despite RLS; it keeps to the
       // tenant this transaction set, as RLS does.
       const { rows } = await client.query<{ doc_type: string; entity_id: string; exact: boolean }>(
-        'select doc_type, entity_id, exact from search_keyword_hits($1, $2::text[], $3, $4)',
-        [q, types, CANDIDATES, this.settings.commonWordDocs],
+        'select doc_type, entity_id, exact from search_keyword_hits($1, $2::text[], $3, $4, $5)',
+        [q, types, CANDIDATES, this.settings.commonWordDocs, this.settings.rankDocs],
       );
       const ranked = rows.map((row) => `${row.doc_type}:${row.entity_id}`);
       return { ranked, exact: ranked.filter((_, index) => rows[index]!.exact) };
     });
   }
 
-  /** Titles and highlighted snippets of the documents to show, by key. */
-  private documents(auth: AuthContext, q: string, keys: string[]): Promise<Map<string, { title: string; snippet: string }>> {
+  /**
+   * Titles of the documents of `keys` that exist, by key, and highlighted snippets of the first `shown` of them
+   * in the order of `keys`: the spares behind them are only read in case a document is gone.
+   */
+  private documents(auth: AuthContext, q: string, keys: string[], shown: number): Promise<Map<string, { title: string; snippet: string | null }>> {
     const refs = keys.map(parseRefKey).filter((ref) => ref !== null);
     if (refs.length === 0) return Promise.resolve(new Map());
     return this.read(auth, async (client) => {
-      const { rows } = await client.query<{ doc_type: SearchType; entity_id: string; title: string; snippet: string }>(
+      const { rows } = await client.query<{ doc_type: SearchType; entity_id: string; title: string; snippet: string | null }>(
         `with query as (
            select coalesce((select string_agg(quote_literal(lexeme), ' | ') from unnest(tsvector_to_array(to_tsvector('english', $1))) as lexeme), '')::tsquery as loose
+         ), found as (
+           select d.doc_type, d.entity_id, d.title, d.content, row_number() over (order by x.position) as place
+           from search_documents d join unnest($2::text[], $3::uuid[]) with ordinality as x(doc_type, entity_id, position)
+             on d.doc_type = x.doc_type and d.entity_id = x.entity_id
+           where d.tenant_id = $4
          )
-         select d.doc_type, d.entity_id, d.title,
-                ts_headline('english', left(d.content, ${SNIPPET_SOURCE_CHARS}), query.loose,
-                  'StartSel=${MARK_START}, StopSel=${MARK_END}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') as snippet
-         from search_documents d join unnest($2::text[], $3::uuid[]) as x(doc_type, entity_id)
-           on d.doc_type = x.doc_type and d.entity_id = x.entity_id, query
-         where d.tenant_id = $4`,
-        [q, refs.map((ref) => ref.type), refs.map((ref) => ref.id), auth.tenantId],
+         select found.doc_type, found.entity_id, found.title,
+                case when found.place <= $5 then
+                  ts_headline('english', left(found.content, ${SNIPPET_SOURCE_CHARS}), query.loose,
+                    'StartSel=${MARK_START}, StopSel=${MARK_END}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "')
+                end as snippet
+         from found, query`,
+        [q, refs.map((ref) => ref.type), refs.map((ref) => ref.id), auth.tenantId, shown],
       );
-      return new Map(rows.map((row) => [refKey({ type: row.doc_type, id: row.entity_id }), { title: row.title, snippet: highlight(row.snippet) }]));
+      return new Map(
+        rows.map((row) => [refKey({ type: row.doc_type, id: row.entity_id }), { title: row.title, snippet: row.snippet === null ? null : highlight(row.snippet) }]),
+      );
     });
   }
 

@@ -53,7 +53,8 @@ describe(Migration20261127110000_thread_lookup.name, () => {
     const logger = createLogger('silent', 'pebble-test');
     const orm = await MikroORM.init(ormConfig({ clientUrl: env.ownerUrl, poolSize: 1 }));
     try {
-      await orm.getMigrator().down();
+      // Down to and including the thread lookup, with every later migration.
+      await orm.getMigrator().down({ to: Migration20261127110000_thread_lookup.name });
       expect((await orm.getMigrator().getExecutedMigrations()).map((m) => m.name)).not.toContain(Migration20261127110000_thread_lookup.name);
     } finally {
       await orm.close(true);

@@ -72,6 +72,29 @@ describe(ChromaVectorIndex.name, () => {
     expect(await index.embedderOf(tenantId)).toBeNull();
   });
 
+  it('answers concurrent queries of several tenants, each from its own collection and for its own vector', async () => {
+    // Queries beyond the 2 in flight per collection wait and go to Chroma together: the answers must not mix.
+    const spaces = await Promise.all(
+      [0.2, 0.9].map(async (base) => {
+        const tenantId = randomUUID();
+        tenants.push(tenantId);
+        const records = items('record', 12, (n) => base + 0.05 * n);
+        await index.upsert(tenantId, records);
+        return { tenantId, records: keys(records) };
+      }),
+    );
+    const asked = Array.from({ length: 40 }, (_, n) => ({ space: spaces[n % 2]!, nearest: (n >> 1) % 12, limit: 1 + (n % 3) }));
+    const answers = await Promise.all(
+      asked.map(({ space, nearest }, n) => index.query(space.tenantId, at((n % 2 === 0 ? 0.2 : 0.9) + 0.05 * nearest), { limit: asked[n]!.limit, types: ['record'] })),
+    );
+    answers.forEach((hits, n) => {
+      const { space, nearest, limit } = asked[n]!;
+      expect(keys(hits)[0]).toBe(space.records[nearest]);
+      expect(hits).toHaveLength(limit);
+      expect(keys(hits).every((key) => space.records.includes(key))).toBe(true);
+    });
+  });
+
   it('answers nothing for a tenant without a collection', async () => {
     expect(await index.query(randomUUID(), at(0), { limit: 5, types: ['email'] })).toEqual([]);
   });

@@ -134,7 +134,7 @@ describe(SearchService.name, () => {
     const keywordHits = (tenantId: string | null) =>
       env.db.transaction(async (client) => {
         if (tenantId) await Database.setTenant(client, tenantId);
-        const { rows } = await client.query<{ entity_id: string }>('select entity_id from search_keyword_hits($1, $2::text[], 50, 1000)', ['cardamom tea forecast', ['email']]);
+        const { rows } = await client.query<{ entity_id: string }>('select entity_id from search_keyword_hits($1, $2::text[], 50, 1000, 1000)', ['cardamom tea forecast', ['email']]);
         return rows.map((row) => row.entity_id);
       });
     expect(await keywordHits(a.tenant.id)).toEqual([ids['twin-a']]);
@@ -157,7 +157,7 @@ describe(SearchService.name, () => {
     const keywordHits = (q: string, commonWordDocs: number) =>
       env.db.transaction(async (client) => {
         await Database.setTenant(client, c.tenant.id);
-        const { rows } = await client.query<{ entity_id: string; exact: boolean }>('select entity_id, exact from search_keyword_hits($1, $2::text[], 50, $3)', [q, ['record'], commonWordDocs]);
+        const { rows } = await client.query<{ entity_id: string; exact: boolean }>('select entity_id, exact from search_keyword_hits($1, $2::text[], 50, $3, 1000)', [q, ['record'], commonWordDocs]);
         return rows;
       });
     const zebra = rows.at(-1)![1];
@@ -169,6 +169,42 @@ describe(SearchService.name, () => {
     expect(await keywordHits('sprocket elephant', 20)).toEqual([]);
     // A common word still finds what matches the whole query.
     expect(await keywordHits('sprocket', 20)).toHaveLength(40);
+  });
+
+  it('ranks at most SEARCH_RANK_DOCS matches of a tier, the most recently updated ones', async () => {
+    const c = await callerFactory(env, 'admin');
+    // 60 documents hold both words; the old ones say `gasket` twice (ranked higher), the recent ones once.
+    const documents = Array.from({ length: 60 }, (_, n) => ({
+      tenant_id: c.tenant.id,
+      entity_id: randomUUID(),
+      title: `Gasket batch ${n}`,
+      content: n < 30 ? 'Gasket torque: gasket batch checked.' : 'Torque checked for the batch.',
+      updated_at: new Date(Date.UTC(2026, 0, 1 + n)).toISOString(),
+    }));
+    await env.ownerDb.query(
+      `insert into search_documents (id, tenant_id, source_system, correlation_id, doc_type, entity_id, title, content, content_hash, updated_at)
+       select gen_random_uuid(), x.tenant_id, 'test', 'test', 'record', x.entity_id, x.title, x.content, md5(x.content), x.updated_at
+       from jsonb_to_recordset(?::jsonb) as x(tenant_id uuid, entity_id uuid, title text, content text, updated_at timestamptz)`,
+      [JSON.stringify(documents)],
+    );
+    const keywordHits = (q: string, rankDocs: number) =>
+      env.db.transaction(async (client) => {
+        await Database.setTenant(client, c.tenant.id);
+        const { rows } = await client.query<{ entity_id: string; exact: boolean }>('select entity_id, exact from search_keyword_hits($1, $2::text[], 10, 1000, $3)', [q, ['record'], rankDocs]);
+        return rows.map((row) => row.entity_id);
+      });
+    const older = new Set(documents.slice(0, 30).map((document) => document.entity_id));
+    const newest = new Set(documents.slice(-20).map((document) => document.entity_id));
+
+    // Ranking every match puts the documents that say `gasket` twice first.
+    const all = await keywordHits('gasket torque', 1000);
+    expect(all).toHaveLength(10);
+    expect(all.every((id) => older.has(id))).toBe(true);
+    // Ranking only the 20 most recently updated matches finds the best of those (a cap below the limit counts as the limit).
+    const capped = await keywordHits('gasket torque', 20);
+    expect(capped).toHaveLength(10);
+    expect(capped.every((id) => newest.has(id))).toBe(true);
+    expect(await keywordHits('gasket torque', 1)).toEqual(await keywordHits('gasket torque', 10));
   });
 
   it.each([

@@ -1,17 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/**
- * The any-word tier of `search_keyword_hits` ranked every document holding any query word: `INV-2025-1049`
- * became `inv | 2025 | 1049` and ranked the 15,000 documents of 50,000 that mention an invoice or the year.
- * Now a word that Postgres' own statistics of the column (`most_common_elems`, kept by ANALYZE) put in more
- * than `p_common_docs` documents brings no candidates to that tier on its own; it still counts in the ranking
- * of the candidates the rarer words bring, as in a common-terms query. Until the column has been analysed, or
- * while the table is small, no word is common and the answers are those of the previous version.
- */
-export class Migration20261127090000_search_common_words extends Migration {
-  override async up(): Promise<void> {
-    this.addSql('drop function search_keyword_hits(text, text[], integer);');
-    this.addSql(`
+/** The function this migration creates; the next version's `down()` creates it again. */
+export const SEARCH_COMMON_WORDS_FUNCTION = `
       create function search_keyword_hits(p_query text, p_types text[], p_limit integer, p_common_docs integer)
       returns table (doc_type text, entity_id uuid, exact boolean)
       language plpgsql stable security definer set search_path = public, pg_temp
@@ -55,7 +45,20 @@ export class Migration20261127090000_search_common_words extends Migration {
           order by ts_rank_cd(d.search_vector, v_loose, 1) desc, d.entity_id
           limit v_limit - v_exact;
       end $$;
-    `);
+    `;
+
+/**
+ * The any-word tier of `search_keyword_hits` ranked every document holding any query word: `INV-2025-1049`
+ * became `inv | 2025 | 1049` and ranked the 15,000 documents of 50,000 that mention an invoice or the year.
+ * Now a word that Postgres' own statistics of the column (`most_common_elems`, kept by ANALYZE) put in more
+ * than `p_common_docs` documents brings no candidates to that tier on its own; it still counts in the ranking
+ * of the candidates the rarer words bring, as in a common-terms query. Until the column has been analysed, or
+ * while the table is small, no word is common and the answers are those of the previous version.
+ */
+export class Migration20261127090000_search_common_words extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('drop function search_keyword_hits(text, text[], integer);');
+    this.addSql(SEARCH_COMMON_WORDS_FUNCTION);
     this.addSql('revoke all on function search_keyword_hits(text, text[], integer, integer) from public;');
   }
 
