@@ -193,8 +193,8 @@ describe(SearchService.name, () => {
         const { rows } = await client.query<{ entity_id: string; exact: boolean }>('select entity_id, exact from search_keyword_hits($1, $2::text[], 10, 1000, $3)', [q, ['record'], rankDocs]);
         return rows.map((row) => row.entity_id);
       });
-    const older = new Set(documents.slice(0, 30).map((document) => document.entity_id));
-    const newest = new Set(documents.slice(-20).map((document) => document.entity_id));
+    const older = new Set<string>(documents.slice(0, 30).map((document) => document.entity_id));
+    const newest = new Set<string>(documents.slice(-20).map((document) => document.entity_id));
 
     // Ranking every match puts the documents that say `gasket` twice first.
     const all = await keywordHits('gasket torque', 1000);
