@@ -1,7 +1,6 @@
-import type { PoolClient } from 'pg';
 import { z } from 'zod';
 import type { AuthContext } from '../platform/context/auth-context';
-import { Database } from '../platform/db/database';
+import type { Database } from '../platform/db/database';
 import type { Logger } from '../platform/logging/logger';
 import { parseInput } from '../platform/validation/parse-input';
 import type { Embedder } from './embedder';
@@ -51,7 +50,7 @@ export type SearchInput = { q: string; types?: readonly string[] | null; limit?:
 const RRF_K = 60;
 /** Candidates taken from each half before fusion. */
 const CANDIDATES = 50;
-const SNIPPET_SOURCE_CHARS = 5_000;
+/** What `search_snippets` marks the query's words with: chr(1) … chr(2). */
 const MARK_START = '\u0001';
 const MARK_END = '\u0002';
 
@@ -146,58 +145,30 @@ export class SearchService {
    * matches the whole query as written (every word, identifiers as phrases) ranks above the rest, and is
    * also listed in `exact`.
    */
-  private keywordHits(auth: AuthContext, q: string, types: SearchType[]): Promise<{ ranked: string[]; exact: string[] }> {
-    return this.read(auth, async (client) => {
-      // A function of the migrations (search_keyword_hits), so the GIN index applies despite RLS; it keeps to the
-      // tenant this transaction set, as RLS does.
-      const { rows } = await client.query<{ doc_type: string; entity_id: string; exact: boolean }>(
-        'select doc_type, entity_id, exact from search_keyword_hits($1, $2::text[], $3, $4, $5)',
-        [q, types, CANDIDATES, this.settings.commonWordDocs, this.settings.rankDocs],
-      );
-      const ranked = rows.map((row) => `${row.doc_type}:${row.entity_id}`);
-      return { ranked, exact: ranked.filter((_, index) => rows[index]!.exact) };
-    });
+  private async keywordHits(auth: AuthContext, q: string, types: SearchType[]): Promise<{ ranked: string[]; exact: string[] }> {
+    // A function of the migrations, so the GIN index applies despite RLS; it keeps to the tenant it is given.
+    const rows = await this.db.statement<{ doc_type: string; entity_id: string; exact: boolean }>(
+      'select doc_type, entity_id, exact from search_keyword_hits($1, $2, $3::text[], $4, $5, $6)',
+      [auth.tenantId, q, types, CANDIDATES, this.settings.commonWordDocs, this.settings.rankDocs],
+    );
+    const ranked = rows.map((row) => `${row.doc_type}:${row.entity_id}`);
+    return { ranked, exact: ranked.filter((_, index) => rows[index]!.exact) };
   }
 
   /**
    * Titles of the documents of `keys` that exist, by key, and highlighted snippets of the first `shown` of them
    * in the order of `keys`: the spares behind them are only read in case a document is gone.
    */
-  private documents(auth: AuthContext, q: string, keys: string[], shown: number): Promise<Map<string, { title: string; snippet: string | null }>> {
+  private async documents(auth: AuthContext, q: string, keys: string[], shown: number): Promise<Map<string, { title: string; snippet: string | null }>> {
     const refs = keys.map(parseRefKey).filter((ref) => ref !== null);
-    if (refs.length === 0) return Promise.resolve(new Map());
-    return this.read(auth, async (client) => {
-      const { rows } = await client.query<{ doc_type: SearchType; entity_id: string; title: string; snippet: string | null }>(
-        `with query as (
-           select coalesce((select string_agg(quote_literal(lexeme), ' | ') from unnest(tsvector_to_array(to_tsvector('english', $1))) as lexeme), '')::tsquery as loose
-         ), found as (
-           select d.doc_type, d.entity_id, d.title, d.content, row_number() over (order by x.position) as place
-           from search_documents d join unnest($2::text[], $3::uuid[]) with ordinality as x(doc_type, entity_id, position)
-             on d.doc_type = x.doc_type and d.entity_id = x.entity_id
-           where d.tenant_id = $4
-         )
-         select found.doc_type, found.entity_id, found.title,
-                case when found.place <= $5 then
-                  ts_headline('english', left(found.content, ${SNIPPET_SOURCE_CHARS}), query.loose,
-                    'StartSel=${MARK_START}, StopSel=${MARK_END}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "')
-                end as snippet
-         from found, query`,
-        [q, refs.map((ref) => ref.type), refs.map((ref) => ref.id), auth.tenantId, shown],
-      );
-      return new Map(
-        rows.map((row) => [refKey({ type: row.doc_type, id: row.entity_id }), { title: row.title, snippet: row.snippet === null ? null : highlight(row.snippet) }]),
-      );
-    });
-  }
-
-  /** A read-only transaction of the caller's tenant on the plain pool (RLS applies as everywhere). */
-  private read<T>(auth: AuthContext, work: (client: PoolClient) => Promise<T>): Promise<T> {
-    return this.db.transaction(
-      async (client) => {
-        await Database.setTenant(client, auth.tenantId);
-        return work(client);
-      },
-      { readOnly: true },
+    if (refs.length === 0) return new Map();
+    // Read as the caller, under RLS, scoped to the tenant given for this one statement.
+    const rows = await this.db.statement<{ doc_type: SearchType; entity_id: string; title: string; snippet: string | null }>(
+      'select doc_type, entity_id, title, snippet from search_snippets($1, $2, $3::text[], $4::uuid[], $5)',
+      [auth.tenantId, q, refs.map((ref) => ref.type), refs.map((ref) => ref.id), shown],
+    );
+    return new Map(
+      rows.map((row) => [refKey({ type: row.doc_type, id: row.entity_id }), { title: row.title, snippet: row.snippet === null ? null : highlight(row.snippet) }]),
     );
   }
 }

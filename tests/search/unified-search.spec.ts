@@ -130,16 +130,28 @@ describe(SearchService.name, () => {
     expect(leak.every((hit) => hit.id !== ids.company)).toBe(true);
   });
 
-  it('keeps the keyword function to the tenant the transaction set, and to none without one', async () => {
-    const keywordHits = (tenantId: string | null) =>
-      env.db.transaction(async (client) => {
-        if (tenantId) await Database.setTenant(client, tenantId);
-        const { rows } = await client.query<{ entity_id: string }>('select entity_id from search_keyword_hits($1, $2::text[], 50, 1000, 1000)', ['cardamom tea forecast', ['email']]);
-        return rows.map((row) => row.entity_id);
-      });
+  it('keeps the keyword and snippet functions to the tenant they are given, and gives back the caller\'s setting', async () => {
+    const keywordHits = async (tenantId: string) =>
+      (await env.db.statement<{ entity_id: string }>('select entity_id from search_keyword_hits($1, $2, $3::text[], 50, 1000, 1000)', [tenantId, 'cardamom tea forecast', ['email']])).map(
+        (row) => row.entity_id,
+      );
     expect(await keywordHits(a.tenant.id)).toEqual([ids['twin-a']]);
     expect(await keywordHits(b.tenant.id)).toEqual([ids['twin-b']]);
-    expect(await keywordHits(null)).toEqual([]);
+    expect(await keywordHits(randomUUID())).toEqual([]);
+
+    const twins = [ids['twin-a'], ids['twin-b']];
+    const snippets = (runner: { query(text: string, values: unknown[]): Promise<{ rows: unknown[] }> }, tenantId: string) =>
+      runner.query('select entity_id, snippet from search_snippets($1, $2, $3::text[], $4::uuid[], 10)', [tenantId, 'cardamom', ['email', 'email'], twins]);
+    const scoped = async (tenantId: string) => (await snippets({ query: (text, values) => env.db.statement(text, values).then((rows) => ({ rows })) }, tenantId)).rows;
+    expect(await scoped(a.tenant.id)).toEqual([{ entity_id: ids['twin-a'], snippet: expect.stringContaining('\u0001') }]);
+    expect(await scoped(b.tenant.id)).toEqual([{ entity_id: ids['twin-b'], snippet: expect.any(String) }]);
+    // In a transaction of tenant B, reading tenant A's snippets scopes only that statement.
+    const after = await env.db.transaction(async (client) => {
+      await Database.setTenant(client, b.tenant.id);
+      expect((await snippets(client, a.tenant.id)).rows).toEqual([{ entity_id: ids['twin-a'], snippet: expect.any(String) }]);
+      return (await client.query<{ scope: string }>(`select current_setting('app.tenant_id') as scope`)).rows[0]!.scope;
+    });
+    expect(after).toBe(b.tenant.id);
   });
 
   it('lets a word the statistics count in more than SEARCH_COMMON_WORD_DOCS documents only rank, not find, any-word hits', async () => {
@@ -155,11 +167,7 @@ describe(SearchService.name, () => {
     // What autovacuum does after a bulk load; until then no word is common.
     await env.ownerDb.query('analyze search_documents');
     const keywordHits = (q: string, commonWordDocs: number) =>
-      env.db.transaction(async (client) => {
-        await Database.setTenant(client, c.tenant.id);
-        const { rows } = await client.query<{ entity_id: string; exact: boolean }>('select entity_id, exact from search_keyword_hits($1, $2::text[], 50, $3, 1000)', [q, ['record'], commonWordDocs]);
-        return rows;
-      });
+      env.db.statement<{ entity_id: string; exact: boolean }>('select entity_id, exact from search_keyword_hits($1, $2, $3::text[], 50, $4, 1000)', [c.tenant.id, q, ['record'], commonWordDocs]);
     const zebra = rows.at(-1)![1];
 
     // Neither document holds both words, so every hit is an any-word hit.
@@ -187,12 +195,8 @@ describe(SearchService.name, () => {
        from jsonb_to_recordset(?::jsonb) as x(tenant_id uuid, entity_id uuid, title text, content text, updated_at timestamptz)`,
       [JSON.stringify(documents)],
     );
-    const keywordHits = (q: string, rankDocs: number) =>
-      env.db.transaction(async (client) => {
-        await Database.setTenant(client, c.tenant.id);
-        const { rows } = await client.query<{ entity_id: string; exact: boolean }>('select entity_id, exact from search_keyword_hits($1, $2::text[], 10, 1000, $3)', [q, ['record'], rankDocs]);
-        return rows.map((row) => row.entity_id);
-      });
+    const keywordHits = async (q: string, rankDocs: number) =>
+      (await env.db.statement<{ entity_id: string }>('select entity_id from search_keyword_hits($1, $2, $3::text[], 10, 1000, $4)', [c.tenant.id, q, ['record'], rankDocs])).map((row) => row.entity_id);
     const older = new Set<string>(documents.slice(0, 30).map((document) => document.entity_id));
     const newest = new Set<string>(documents.slice(-20).map((document) => document.entity_id));
 

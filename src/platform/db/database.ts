@@ -33,10 +33,9 @@ export class Database {
 
   /**
    * One transaction on a plain connection. Tenant rows written here are still checked by RLS: the work sets
-   * `app.tenant_id` (transaction-local) before touching them, see `setTenant`. A `readOnly` transaction refuses
-   * every write, and says so in its `begin` rather than in a round trip of its own.
+   * `app.tenant_id` (transaction-local) before touching them, see `setTenant`.
    */
-  async transaction<T>(work: (client: PoolClient) => Promise<T>, { readOnly = false }: { readOnly?: boolean } = {}): Promise<T> {
+  async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     // A connection lost mid-transaction fails the pending query and also emits 'error' on the client, which
     // the pool only listens to while the client is idle: unheard, that event would crash the process.
@@ -44,7 +43,7 @@ export class Database {
     client.on('error', ignoreLostConnection);
     let broken: Error | undefined;
     try {
-      await client.query(readOnly ? 'begin read only' : 'begin');
+      await client.query('begin');
       const result = await work(client);
       await client.query('commit');
       return result;
@@ -56,6 +55,15 @@ export class Database {
       // A connection whose rollback failed is in an unknown state: destroy it instead of pooling it.
       client.release(broken);
     }
+  }
+
+  /**
+   * One `$1, $2 …` statement on a plain connection, in a transaction of its own: one round trip. For hot reads
+   * through functions of the migrations that are given the caller's tenant and keep to it (search).
+   */
+  async statement<T>(text: string, values: unknown[] = []): Promise<T[]> {
+    const { rows } = await this.pool.query(text, values);
+    return rows as T[];
   }
 
   /** Scopes the rest of the transaction on `client` to one tenant. */

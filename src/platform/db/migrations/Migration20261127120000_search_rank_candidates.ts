@@ -1,17 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 import { SEARCH_COMMON_WORDS_FUNCTION } from './Migration20261127090000_search_common_words';
 
-/**
- * Each tier of `search_keyword_hits` ranked every document it matched with `ts_rank_cd`: a common phrase such as
- * `return authorisation` matched 5,900 of 50,000 documents, and ranking them was three quarters of its 20 ms.
- * Now a tier ranks at most `p_rank_docs` of its matches, the most recently updated ones (a document is rewritten
- * whenever its object changes), so a phrase that thousands of documents hold finds the best-ranked among the
- * latest thousand. Below the cap the answers are those of the previous version.
- */
-export class Migration20261127120000_search_rank_candidates extends Migration {
-  override async up(): Promise<void> {
-    this.addSql('drop function search_keyword_hits(text, text[], integer, integer);');
-    this.addSql(`
+/** The function this migration creates; the next version's `down()` creates it again. */
+export const SEARCH_RANK_CANDIDATES_FUNCTION = `
       create function search_keyword_hits(p_query text, p_types text[], p_limit integer, p_common_docs integer, p_rank_docs integer)
       returns table (doc_type text, entity_id uuid, exact boolean)
       language plpgsql stable security definer set search_path = public, pg_temp
@@ -66,7 +57,19 @@ export class Migration20261127120000_search_rank_candidates extends Migration {
           order by ts_rank_cd(c.search_vector, v_loose, 1) desc, c.entity_id
           limit v_limit - v_exact;
       end $$;
-    `);
+    `;
+
+/**
+ * Each tier of `search_keyword_hits` ranked every document it matched with `ts_rank_cd`: a common phrase such as
+ * `return authorisation` matched 5,900 of 50,000 documents, and ranking them was three quarters of its 20 ms.
+ * Now a tier ranks at most `p_rank_docs` of its matches, the most recently updated ones (a document is rewritten
+ * whenever its object changes), so a phrase that thousands of documents hold finds the best-ranked among the
+ * latest thousand. Below the cap the answers are those of the previous version.
+ */
+export class Migration20261127120000_search_rank_candidates extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('drop function search_keyword_hits(text, text[], integer, integer);');
+    this.addSql(SEARCH_RANK_CANDIDATES_FUNCTION);
     this.addSql('revoke all on function search_keyword_hits(text, text[], integer, integer, integer) from public;');
   }
 
