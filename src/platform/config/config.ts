@@ -98,7 +98,7 @@ const schema = z
     /** A query word in more documents than this (by Postgres' statistics) brings no any-word keyword hits on its own. */
     SEARCH_COMMON_WORD_DOCS: z.coerce.number().int().min(1).default(1_000),
     /** Most documents a keyword tier ranks; when more match, the most recently updated ones are ranked. */
-    SEARCH_RANK_DOCS: z.coerce.number().int().min(50).max(100_000).default(1_000),
+    SEARCH_RANK_DOCS: z.coerce.number().int().min(50).max(100_000).default(300),
     /** Retries of `index_activity` with doubling delays: the defaults ride out a Chroma outage of about half an hour. */
     INDEX_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(8),
     INDEX_RETRY_DELAY_SECONDS: duration.default(5),
