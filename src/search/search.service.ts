@@ -3,6 +3,7 @@ import type { AuthContext } from '../platform/context/auth-context';
 import type { Database } from '../platform/db/database';
 import type { Logger } from '../platform/logging/logger';
 import { parseInput } from '../platform/validation/parse-input';
+import { CommonWords } from './common-words';
 import type { Embedder } from './embedder';
 import { parseRefKey, refKey, SEARCH_TYPES, type SearchType } from './search-ref';
 import type { VectorIndex } from './vector-index';
@@ -61,6 +62,7 @@ const MARK_END = '\u0002';
  */
 export class SearchService {
   private readonly schema;
+  private readonly commonWords: CommonWords;
 
   constructor(
     private readonly db: Database,
@@ -69,6 +71,7 @@ export class SearchService {
     private readonly settings: SearchSettings,
     private readonly logger: Logger,
   ) {
+    this.commonWords = new CommonWords(db, settings.commonWordDocs);
     this.schema = z.object({
       q: z.string().trim().min(1, 'must not be empty').max(settings.maxQueryChars, `must be at most ${settings.maxQueryChars} characters`),
       types: z
@@ -148,8 +151,8 @@ export class SearchService {
   private async keywordHits(auth: AuthContext, q: string, types: SearchType[]): Promise<{ ranked: string[]; exact: string[] }> {
     // A function of the migrations, so the GIN index applies despite RLS; it keeps to the tenant it is given.
     const rows = await this.db.statement<{ doc_type: string; entity_id: string; exact: boolean }>(
-      'select doc_type, entity_id, exact from search_keyword_hits($1, $2, $3::text[], $4, $5, $6)',
-      [auth.tenantId, q, types, CANDIDATES, this.settings.commonWordDocs, this.settings.rankDocs],
+      'select doc_type, entity_id, exact from search_keyword_hits($1, $2, $3::text[], $4, $5::text[], $6)',
+      [auth.tenantId, q, types, CANDIDATES, await this.commonWords.get(), this.settings.rankDocs],
     );
     const ranked = rows.map((row) => `${row.doc_type}:${row.entity_id}`);
     return { ranked, exact: ranked.filter((_, index) => rows[index]!.exact) };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { buildApp, type PebbleApp } from '../../src/app';
 import { Database } from '../../src/platform/db/database';
 import { createLogger } from '../../src/platform/logging/logger';
+import { CommonWords } from '../../src/search/common-words';
 import { SearchService } from '../../src/search/search.service';
 import { createServices, type Services } from '../../src/services';
 import { callerFactory, type Caller } from '../factories';
@@ -132,7 +133,7 @@ describe(SearchService.name, () => {
 
   it('keeps the keyword and snippet functions to the tenant they are given, and gives back the caller\'s setting', async () => {
     const keywordHits = async (tenantId: string) =>
-      (await env.db.statement<{ entity_id: string }>('select entity_id from search_keyword_hits($1, $2, $3::text[], 50, 1000, 1000)', [tenantId, 'cardamom tea forecast', ['email']])).map(
+      (await env.db.statement<{ entity_id: string }>('select entity_id from search_keyword_hits($1, $2, $3::text[], 50, null, 1000)', [tenantId, 'cardamom tea forecast', ['email']])).map(
         (row) => row.entity_id,
       );
     expect(await keywordHits(a.tenant.id)).toEqual([ids['twin-a']]);
@@ -164,19 +165,29 @@ describe(SearchService.name, () => {
        from jsonb_to_recordset(?::jsonb) as x(tenant_id uuid, entity_id uuid, title text, content text)`,
       [JSON.stringify(rows.map(([tenantId, entityId, title, content]) => ({ tenant_id: tenantId, entity_id: entityId, title, content })))],
     );
-    // What autovacuum does after a bulk load; until then no word is common.
+    const listed = new CommonWords(env.db, 20);
+    const unlisted = new CommonWords(env.db, 20, 0);
+    // Until the table is analysed no word is common; the list read then is kept for its refresh interval.
+    expect(await listed.get()).not.toContain('sprocket');
+    // What autovacuum does after a bulk load.
     await env.ownerDb.query('analyze search_documents');
-    const keywordHits = (q: string, commonWordDocs: number) =>
-      env.db.statement<{ entity_id: string; exact: boolean }>('select entity_id, exact from search_keyword_hits($1, $2, $3::text[], 50, $4, 1000)', [c.tenant.id, q, ['record'], commonWordDocs]);
+    expect(await listed.get()).not.toContain('sprocket');
+    const common = await unlisted.get();
+    expect(common).toContain('sprocket');
+    expect(common).not.toContain('zebra');
+    expect(await new CommonWords(env.db, 1000).get()).not.toContain('sprocket');
+
+    const keywordHits = (q: string, commonWords: string[]) =>
+      env.db.statement<{ entity_id: string; exact: boolean }>('select entity_id, exact from search_keyword_hits($1, $2, $3::text[], 50, $4::text[], 1000)', [c.tenant.id, q, ['record'], commonWords]);
     const zebra = rows.at(-1)![1];
 
     // Neither document holds both words, so every hit is an any-word hit.
-    expect(await keywordHits('sprocket zebra', 1000)).toHaveLength(41);
+    expect(await keywordHits('sprocket zebra', [])).toHaveLength(41);
     // `sprocket` is in 40 documents: above a limit of 20 it brings no hits of its own, and `zebra` still does.
-    expect(await keywordHits('sprocket zebra', 20)).toEqual([{ entity_id: zebra, exact: false }]);
-    expect(await keywordHits('sprocket elephant', 20)).toEqual([]);
+    expect(await keywordHits('sprocket zebra', common)).toEqual([{ entity_id: zebra, exact: false }]);
+    expect(await keywordHits('sprocket elephant', common)).toEqual([]);
     // A common word still finds what matches the whole query.
-    expect(await keywordHits('sprocket', 20)).toHaveLength(40);
+    expect(await keywordHits('sprocket', common)).toHaveLength(40);
   });
 
   it('ranks at most SEARCH_RANK_DOCS matches of a tier, the most recently updated ones', async () => {
@@ -196,7 +207,7 @@ describe(SearchService.name, () => {
       [JSON.stringify(documents)],
     );
     const keywordHits = async (q: string, rankDocs: number) =>
-      (await env.db.statement<{ entity_id: string }>('select entity_id from search_keyword_hits($1, $2, $3::text[], 10, 1000, $4)', [c.tenant.id, q, ['record'], rankDocs])).map((row) => row.entity_id);
+      (await env.db.statement<{ entity_id: string }>('select entity_id from search_keyword_hits($1, $2, $3::text[], 10, null, $4)', [c.tenant.id, q, ['record'], rankDocs])).map((row) => row.entity_id);
     const older = new Set<string>(documents.slice(0, 30).map((document) => document.entity_id));
     const newest = new Set<string>(documents.slice(-20).map((document) => document.entity_id));
 

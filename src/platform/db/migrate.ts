@@ -60,7 +60,8 @@ async function grantAppRole(ownerUrl: string, appPassword: string | undefined): 
       revoke all on mikro_orm_migrations from ${APP_ROLE};
       grant usage, select on all sequences in schema public to ${APP_ROLE};
       grant execute on function auth_find_user(text) to ${APP_ROLE};
-      grant execute on function search_keyword_hits(uuid, text, text[], integer, integer, integer) to ${APP_ROLE};
+      grant execute on function search_keyword_hits(uuid, text, text[], integer, text[], integer) to ${APP_ROLE};
+      grant execute on function search_common_words(integer) to ${APP_ROLE};
       grant execute on function search_snippets(uuid, text, text[], uuid[], integer) to ${APP_ROLE};
       grant execute on function prune_expired(integer, integer, integer, integer) to ${APP_ROLE};
       grant select, insert, update, delete on all tables in schema ${BOSS_SCHEMA} to ${APP_ROLE};

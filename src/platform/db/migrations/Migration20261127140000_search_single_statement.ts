@@ -1,19 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 import { SEARCH_RANK_CANDIDATES_FUNCTION } from './Migration20261127120000_search_rank_candidates';
 
-/**
- * A search read its two halves in two transactions of four round trips each (`begin`, `set_config`, the
- * statement, `commit`); under 10 clients those round trips cost a fifth of the searches per second
- * (`npm run bench:search`). Both reads are now one statement each, on functions given the caller's tenant:
- * - `search_keyword_hits` (security definer, so the GIN index applies under RLS) keeps to `p_tenant` as it kept
- *   to `app.tenant_id` before;
- * - `search_snippets` reads titles and highlighted snippets as the caller, under RLS: it sets `app.tenant_id` to
- *   `p_tenant` for its own statement and gives the caller's setting back before it returns.
- */
-export class Migration20261127140000_search_single_statement extends Migration {
-  override async up(): Promise<void> {
-    this.addSql('drop function search_keyword_hits(text, text[], integer, integer, integer);');
-    this.addSql(`
+/** The keyword function this migration creates; the next version's `down()` creates it again. */
+export const SEARCH_TENANT_KEYWORD_FUNCTION = `
       create function search_keyword_hits(p_tenant uuid, p_query text, p_types text[], p_limit integer, p_common_docs integer, p_rank_docs integer)
       returns table (doc_type text, entity_id uuid, exact boolean)
       language plpgsql stable security definer set search_path = public, pg_temp
@@ -67,7 +56,21 @@ export class Migration20261127140000_search_single_statement extends Migration {
           order by ts_rank_cd(c.search_vector, v_loose, 1) desc, c.entity_id
           limit v_limit - v_exact;
       end $$;
-    `);
+    `;
+
+/**
+ * A search read its two halves in two transactions of four round trips each (`begin`, `set_config`, the
+ * statement, `commit`); under 10 clients those round trips cost a fifth of the searches per second
+ * (`npm run bench:search`). Both reads are now one statement each, on functions given the caller's tenant:
+ * - `search_keyword_hits` (security definer, so the GIN index applies under RLS) keeps to `p_tenant` as it kept
+ *   to `app.tenant_id` before;
+ * - `search_snippets` reads titles and highlighted snippets as the caller, under RLS: it sets `app.tenant_id` to
+ *   `p_tenant` for its own statement and gives the caller's setting back before it returns.
+ */
+export class Migration20261127140000_search_single_statement extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('drop function search_keyword_hits(text, text[], integer, integer, integer);');
+    this.addSql(SEARCH_TENANT_KEYWORD_FUNCTION);
     this.addSql('revoke all on function search_keyword_hits(uuid, text, text[], integer, integer, integer) from public;');
     // Snippets mark the query's words with chr(1) … chr(2), which src/search turns into <mark> after escaping.
     this.addSql(`

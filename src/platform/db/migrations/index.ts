@@ -13,6 +13,7 @@ import { Migration20261127110000_thread_lookup } from './Migration20261127110000
 import { Migration20261127120000_search_rank_candidates } from './Migration20261127120000_search_rank_candidates';
 import { Migration20261127130000_search_documents_inline } from './Migration20261127130000_search_documents_inline';
 import { Migration20261127140000_search_single_statement } from './Migration20261127140000_search_single_statement';
+import { Migration20261127150000_search_common_words_list } from './Migration20261127150000_search_common_words_list';
 
 /** Listed explicitly so the same code runs from TypeScript (tests) and compiled JavaScript (dist). */
 export const MIGRATIONS: MigrationObject[] = [
@@ -30,4 +31,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261127120000_search_rank_candidates', class: Migration20261127120000_search_rank_candidates },
   { name: 'Migration20261127130000_search_documents_inline', class: Migration20261127130000_search_documents_inline },
   { name: 'Migration20261127140000_search_single_statement', class: Migration20261127140000_search_single_statement },
+  { name: 'Migration20261127150000_search_common_words_list', class: Migration20261127150000_search_common_words_list },
 ];
