@@ -11,7 +11,7 @@ import { PebbleError } from './platform/errors/pebble-error';
 import { createLogger, type Logger } from './platform/logging/logger';
 import { locatePostgres, queueSettings, secretsFor, startProcess, type ProcessRole } from './runtime';
 import { Reindexer } from './search/reindexer';
-import { createServices } from './services';
+import { createServices, retentionSettings } from './services';
 import { TenantService } from './tenancy/tenant.service';
 
 /** Runs a long-lived process until SIGINT/SIGTERM, then shuts it down cleanly (a second signal forces exit). */
@@ -117,7 +117,7 @@ function program(cfg: Config, logger: Logger): Command {
     .command('prune')
     .description('delete expired Idempotency-Keys, refresh tokens and login-throttle rows now, as workers do at PRUNE_CRON')
     .action(() =>
-      withOwnerDb(cfg, logger, async (db) => print(await new RetentionService(db, { loginWindowSeconds: cfg.LOGIN_WINDOW_SECONDS }).pruneExpired())),
+      withOwnerDb(cfg, logger, async (db) => print(await new RetentionService(db, retentionSettings(cfg)).pruneExpired())),
     );
 
   const tenant = cli.command('tenant').description('manage tenants');

@@ -14,7 +14,7 @@ import { InsightSynthesizer } from './insights/insight-synthesizer';
 import { InsightService } from './insights/insight.service';
 import { createLlmProvider } from './insights/llm/create-llm-provider';
 import { DeadLetterService } from './ops/dead-letter.service';
-import { RetentionService } from './ops/retention.service';
+import { RetentionService, type RetentionSettings } from './ops/retention.service';
 import { EmailPipeline } from './pipeline/email-pipeline.service';
 import type { Config } from './platform/config/config';
 import type { ProviderSettings } from './platform/config/provider-settings';
@@ -107,7 +107,7 @@ export function createServices(config: Config, jwtSecret: string, db: Database, 
     indexer: new SearchIndexer(db, embedder, vectors, logger),
     insights: new InsightService(db, jobs, config.INSIGHTS_PERIOD_DAYS),
     synthesizer: new InsightSynthesizer(db, summaries, jobs, indexQueue, { periodDays: config.INSIGHTS_PERIOD_DAYS }, logger),
-    retention: new RetentionService(db, { loginWindowSeconds: config.LOGIN_WINDOW_SECONDS }),
+    retention: new RetentionService(db, retentionSettings(config)),
     metrics,
     async close() {
       await ingestion.drain();
@@ -122,6 +122,11 @@ function providerSettings(config: Config, provider: ProviderSettings['provider']
 }
 
 /** The search service's settings from the configuration. */
+/** What `prune_expired` keeps, from config; `pebble prune` uses the same. */
+export function retentionSettings(config: Config): RetentionSettings {
+  return { loginWindowSeconds: config.LOGIN_WINDOW_SECONDS };
+}
+
 export function searchSettings(config: Config): SearchSettings {
   return {
     maxQueryChars: config.SEARCH_MAX_QUERY_CHARS,
