@@ -124,7 +124,7 @@ function providerSettings(config: Config, provider: ProviderSettings['provider']
 /** The search service's settings from the configuration. */
 /** What `prune_expired` keeps, from config; `pebble prune` uses the same. */
 export function retentionSettings(config: Config): RetentionSettings {
-  return { loginWindowSeconds: config.LOGIN_WINDOW_SECONDS };
+  return { loginWindowSeconds: config.LOGIN_WINDOW_SECONDS, threadReferenceDays: config.THREAD_REFERENCE_RETENTION_DAYS };
 }
 
 export function searchSettings(config: Config): SearchSettings {

@@ -47,6 +47,17 @@ async function throttleRow(env: TestEnv, windowAgeSeconds: number, lockedForSeco
   return email;
 }
 
+/** A thread reference of the tenant, written `ageSeconds` ago, to an original that has not arrived. */
+async function referenceRow(env: TestEnv, tenantId: string, ageSeconds: number): Promise<string> {
+  const id = randomUUID();
+  await env.ownerDb.query(
+    `insert into thread_references (id, tenant_id, source_system, correlation_id, referenced_hash, card_id, created_at)
+     values (?, ?, 'email-pipeline', 'test', md5(?), ?, now() - make_interval(secs => ?))`,
+    [id, tenantId, id, randomUUID(), ageSeconds],
+  );
+  return id;
+}
+
 const ids = (rows: { id: string }[]) => rows.map((row) => row.id).sort();
 
 describe(RetentionService.name, () => {
@@ -64,8 +75,11 @@ describe(RetentionService.name, () => {
     const window = env.config.LOGIN_WINDOW_SECONDS;
     const tenants = [a.tenant.id, b.tenant.id];
     const loginTokens = ids(await env.ownerDb.query<{ id: string }>('select id from refresh_tokens where tenant_id in (?, ?)', tenants));
-    const seeded = { gone: { keys: [] as string[], tokens: [] as string[] }, kept: { keys: [] as string[], tokens: [] as string[] } };
+    const seeded = { gone: { keys: [] as string[], tokens: [] as string[], references: [] as string[] }, kept: { keys: [] as string[], tokens: [] as string[], references: [] as string[] } };
+    const referenceDays = env.config.THREAD_REFERENCE_RETENTION_DAYS;
     for (const caller of [a, b]) {
+      seeded.gone.references.push(await referenceRow(env, caller.tenant.id, referenceDays * DAY + 60));
+      seeded.kept.references.push(await referenceRow(env, caller.tenant.id, referenceDays * DAY - 60));
       seeded.gone.keys.push(await keyRow(env, caller.tenant.id, DAY + 60));
       seeded.kept.keys.push(await keyRow(env, caller.tenant.id, DAY - 60));
       // Past their expiry by more than the grace hour, revoked (rotated) or not.
@@ -80,12 +94,13 @@ describe(RetentionService.name, () => {
 
     const pruned = await env.services.retention.pruneExpired();
 
-    expect(pruned).toEqual({ ingestion_keys: 2, refresh_tokens: 4, login_throttle: 2 });
+    expect(pruned).toEqual({ ingestion_keys: 2, refresh_tokens: 4, login_throttle: 2, thread_references: 2 });
     expect(ids(await env.ownerDb.query('select id from ingestion_keys where tenant_id in (?, ?)', tenants))).toEqual([...seeded.kept.keys].sort());
     expect(ids(await env.ownerDb.query('select id from refresh_tokens where tenant_id in (?, ?)', tenants))).toEqual([...loginTokens, ...seeded.kept.tokens].sort());
     const throttled = await env.ownerDb.query<{ email: string }>('select email from login_throttle where email in (?, ?, ?, ?)', [windowOver, lockOver, inWindow, stillLocked]);
     expect(throttled.map((row) => row.email).sort()).toEqual([inWindow, stillLocked].sort());
-    expect(await env.services.retention.pruneExpired()).toEqual({ ingestion_keys: 0, refresh_tokens: 0, login_throttle: 0 });
+    expect(ids(await env.ownerDb.query('select id from thread_references where tenant_id in (?, ?)', tenants))).toEqual([...seeded.kept.references].sort());
+    expect(await env.services.retention.pruneExpired()).toEqual({ ingestion_keys: 0, refresh_tokens: 0, login_throttle: 0, thread_references: 0 });
   });
 
   it('leaves reuse detection and Idempotency-Key replays working: a rotated token still revokes its session, a key still replays', async () => {
@@ -107,23 +122,24 @@ describe(RetentionService.name, () => {
   });
 
   it('works through a backlog larger than one chunk, chunk after chunk', async () => {
-    const retention = new RetentionService(env.db, { loginWindowSeconds: env.config.LOGIN_WINDOW_SECONDS, chunkRows: 2 });
+    const retention = new RetentionService(env.db, { loginWindowSeconds: env.config.LOGIN_WINDOW_SECONDS, threadReferenceDays: 30, chunkRows: 2 });
     for (const caller of [a, b, a, b, a]) await keyRow(env, caller.tenant.id, 2 * DAY);
     const fresh = await keyRow(env, a.tenant.id, HOUR);
 
-    expect(await retention.pruneExpired()).toEqual({ ingestion_keys: 5, refresh_tokens: 0, login_throttle: 0 });
+    expect(await retention.pruneExpired()).toEqual({ ingestion_keys: 5, refresh_tokens: 0, login_throttle: 0, thread_references: 0 });
     expect(ids(await env.ownerDb.query("select id from ingestion_keys where tenant_id = ? and created_at < now() - interval '1 day'", [a.tenant.id]))).toEqual([]);
     expect(await env.ownerDb.query('select id from ingestion_keys where id = ?', [fresh])).toEqual([{ id: fresh }]);
   });
 
   it(`runs for ${APP_ROLE} (not for PUBLIC) and refuses a negative window`, async () => {
     const [grants] = await env.ownerDb.query<{ app: boolean; public: boolean }>(
-      `select has_function_privilege(?, 'prune_expired(integer, integer, integer, integer)', 'execute') as app,
-              has_function_privilege('public', 'prune_expired(integer, integer, integer, integer)', 'execute') as public`,
+      `select has_function_privilege(?, 'prune_expired(integer, integer, integer, integer, integer)', 'execute') as app,
+              has_function_privilege('public', 'prune_expired(integer, integer, integer, integer, integer)', 'execute') as public`,
       [APP_ROLE],
     );
     expect(grants).toEqual({ app: true, public: false });
-    await expect(env.db.query('select * from prune_expired(?, ?, ?, ?)', [-1, HOUR, HOUR, 100])).rejects.toThrow(/windows must be 0 or more seconds/);
+    await expect(env.db.query('select * from prune_expired(?, ?, ?, ?, ?)', [-1, HOUR, HOUR, DAY, 100])).rejects.toThrow(/windows must be 0 or more seconds/);
+    await expect(env.db.query('select * from prune_expired(?, ?, ?, ?, ?)', [HOUR, HOUR, HOUR, -1, 100])).rejects.toThrow(/windows must be 0 or more seconds/);
   });
 });
 
@@ -162,7 +178,7 @@ describe('prune_expired job', () => {
     await eventually('the prune to complete', async () => (await jobState(jobId))?.state === 'completed');
     expect(await env.ownerDb.query('select id from ingestion_keys where tenant_id in (?, ?)', [a.tenant.id, b.tenant.id])).toEqual([]);
     expect(lines.filter((line) => line.msg === 'expired rows pruned')).toEqual([
-      expect.objectContaining({ level: 30, job_id: jobId, correlation_id: 'test-prune', ingestion_keys: 2, refresh_tokens: 0, login_throttle: 0, ms: expect.any(Number) }),
+      expect.objectContaining({ level: 30, job_id: jobId, correlation_id: 'test-prune', ingestion_keys: 2, refresh_tokens: 0, login_throttle: 0, thread_references: 0, ms: expect.any(Number) }),
     ]);
   });
 

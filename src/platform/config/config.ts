@@ -114,8 +114,10 @@ const schema = z
     /** Per summary call; on timeout the builtin summary is stored instead. Shorter than INSIGHTS_JOB_EXPIRE_SECONDS. */
     INSIGHTS_LLM_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
     INSIGHTS_JOB_EXPIRE_SECONDS: duration.default(900),
-    /** When expired Idempotency-Keys, refresh tokens and login-throttle rows are deleted (cron, 5 fields, in UTC): daily 03:17 by default. */
+    /** When expired Idempotency-Keys, refresh tokens, login-throttle rows and thread references are deleted (cron, 5 fields, in UTC): daily 03:17 by default. */
     PRUNE_CRON: cron('17 3 * * *'),
+    /** How long a reply's reference to an original that has not arrived is kept for the original to join its card. */
+    THREAD_REFERENCE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 
     /** Records per `POST /api/v1/records/` or `upsertRecords` call. */
     RECORDS_MAX_PER_CALL: z.coerce.number().int().min(1).max(10_000).default(1000),

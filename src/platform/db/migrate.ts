@@ -63,7 +63,7 @@ async function grantAppRole(ownerUrl: string, appPassword: string | undefined): 
       grant execute on function search_keyword_hits(uuid, text, text[], integer, text[], integer) to ${APP_ROLE};
       grant execute on function search_common_words(integer) to ${APP_ROLE};
       grant execute on function search_snippets(uuid, text, text[], uuid[], integer) to ${APP_ROLE};
-      grant execute on function prune_expired(integer, integer, integer, integer) to ${APP_ROLE};
+      grant execute on function prune_expired(integer, integer, integer, integer, integer) to ${APP_ROLE};
       grant select, insert, update, delete on all tables in schema ${BOSS_SCHEMA} to ${APP_ROLE};
       grant execute on all functions in schema ${BOSS_SCHEMA} to ${APP_ROLE};
       alter default privileges in schema ${BOSS_SCHEMA} grant select, insert, update, delete on tables to ${APP_ROLE};

@@ -1,19 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/**
- * `prune_expired`: the daily clean-up of rows whose window has passed, for every tenant at once. The worker
- * runs as `pebble_app` under row-level security, which sees one tenant per transaction; this function runs as
- * the owner, which RLS does not restrict (OPERATIONS.md: superuser or BYPASSRLS, as login already needs).
- *
- * Each call deletes at most `p_chunk` rows per table and the caller repeats it until a call comes back short:
- * a security-definer function cannot commit, so only separate calls keep each transaction, its row locks and
- * its WAL burst small when a backlog of months is pruned the first time. `skip locked` leaves a row that a
- * request is writing at that moment (an expired key being taken over, a family being revoked) to the next run
- * instead of waiting for it or deadlocking with it.
- */
-export class Migration20261127100000_prune_expired extends Migration {
-  override async up(): Promise<void> {
-    this.addSql(`
+/** The function this migration creates (and its grant); the next version's `down()` creates it again. */
+export const PRUNE_EXPIRED_FUNCTION = `
       create function prune_expired(p_idempotency_seconds integer, p_refresh_grace_seconds integer, p_login_window_seconds integer, p_chunk integer)
       returns table (deleted_ingestion_keys bigint, deleted_refresh_tokens bigint, deleted_login_throttle bigint)
       language plpgsql volatile security definer set search_path = public, pg_temp
@@ -56,7 +44,22 @@ export class Migration20261127100000_prune_expired extends Migration {
       end
       $$;
       revoke all on function prune_expired(integer, integer, integer, integer) from public;
-    `);
+    `;
+
+/**
+ * `prune_expired`: the daily clean-up of rows whose window has passed, for every tenant at once. The worker
+ * runs as `pebble_app` under row-level security, which sees one tenant per transaction; this function runs as
+ * the owner, which RLS does not restrict (OPERATIONS.md: superuser or BYPASSRLS, as login already needs).
+ *
+ * Each call deletes at most `p_chunk` rows per table and the caller repeats it until a call comes back short:
+ * a security-definer function cannot commit, so only separate calls keep each transaction, its row locks and
+ * its WAL burst small when a backlog of months is pruned the first time. `skip locked` leaves a row that a
+ * request is writing at that moment (an expired key being taken over, a family being revoked) to the next run
+ * instead of waiting for it or deadlocking with it.
+ */
+export class Migration20261127100000_prune_expired extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(PRUNE_EXPIRED_FUNCTION);
   }
 
   override async down(): Promise<void> {

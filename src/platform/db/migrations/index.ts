@@ -14,6 +14,7 @@ import { Migration20261127120000_search_rank_candidates } from './Migration20261
 import { Migration20261127130000_search_documents_inline } from './Migration20261127130000_search_documents_inline';
 import { Migration20261127140000_search_single_statement } from './Migration20261127140000_search_single_statement';
 import { Migration20261127150000_search_common_words_list } from './Migration20261127150000_search_common_words_list';
+import { Migration20261127160000_prune_thread_references } from './Migration20261127160000_prune_thread_references';
 
 /** Listed explicitly so the same code runs from TypeScript (tests) and compiled JavaScript (dist). */
 export const MIGRATIONS: MigrationObject[] = [
@@ -32,4 +33,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261127130000_search_documents_inline', class: Migration20261127130000_search_documents_inline },
   { name: 'Migration20261127140000_search_single_statement', class: Migration20261127140000_search_single_statement },
   { name: 'Migration20261127150000_search_common_words_list', class: Migration20261127150000_search_common_words_list },
+  { name: 'Migration20261127160000_prune_thread_references', class: Migration20261127160000_prune_thread_references },
 ];
