@@ -1,8 +1,8 @@
-import { performance } from 'node:perf_hooks';
 import { EmbedderError } from '../../src/search/embedder';
 import { OllamaEmbedder } from '../../src/search/ollama.embedder';
 import { BLANK_TEXT, MAX_TEXT_CHARS, TEXTS_PER_REQUEST } from '../../src/search/remote-embedding';
 import { fakeEmbedding, startFakeOllama, type FakeOllama } from '../fakes/ollama.fake';
+import { itSurvivesTransportFailures } from './remote-embedder-transport';
 
 const MODEL = 'nomic-embed-text';
 const TIMEOUT_MS = 300;
@@ -104,44 +104,11 @@ describe(OllamaEmbedder.name, () => {
     expect(ollama.requests).toHaveLength(2);
   });
 
-  it(`throws a retryable EmbedderError when Ollama does not answer within ${TIMEOUT_MS} ms`, async () => {
-    ollama.respondWith({ hang: true });
-    const started = performance.now();
-
-    const error = await embedder.embed(TEXTS).catch((e: unknown) => e);
-
-    const elapsed = performance.now() - started;
-    expect(error).toBeInstanceOf(EmbedderError);
-    expect(error).toMatchObject({ retryable: true, message: `ollama did not answer within ${TIMEOUT_MS} ms` });
-    expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
-    expect(elapsed).toBeLessThan(TIMEOUT_MS + 700);
-  });
-
-  it('rejects with the caller’s abort reason as soon as the caller aborts, without waiting for the timeout', async () => {
-    ollama.respondWith({ hang: true });
-    const slow = new OllamaEmbedder({ host: ollama.url, model: MODEL, timeoutMs: 10_000 });
-    const controller = new AbortController();
-    const reason = new Error('worker shutting down');
-    setTimeout(() => controller.abort(reason), 50);
-    const started = performance.now();
-
-    await expect(slow.embed(TEXTS, controller.signal)).rejects.toBe(reason);
-
-    expect(performance.now() - started).toBeLessThan(1000);
-  });
-
-  it('throws a retryable EmbedderError when the connection is reset or refused', async () => {
-    ollama.respondWith({ reset: true });
-    const reset = await embedder.embed(TEXTS).catch((e: unknown) => e);
-    await ollama.close();
-    const refused = await embedder.embed(TEXTS).catch((e: unknown) => e);
-
-    for (const error of [reset, refused]) {
-      expect(error).toBeInstanceOf(EmbedderError);
-      expect(error).toMatchObject({ retryable: true, message: expect.stringContaining('unreachable') });
-    }
-    expect((refused as Error).message).toContain('ECONNREFUSED');
-  });
+  itSurvivesTransportFailures('ollama', TIMEOUT_MS, TEXTS, () => ({
+    fake: ollama,
+    embedder,
+    withTimeout: (timeoutMs) => new OllamaEmbedder({ host: ollama.url, model: MODEL, timeoutMs }),
+  }));
 
   describe('rejects a malformed answer with a permanent EmbedderError naming the model', () => {
     const good = TEXTS.map(fakeEmbedding);

@@ -1,8 +1,8 @@
-import { performance } from 'node:perf_hooks';
 import { EmbedderError } from '../../src/search/embedder';
 import { OpenAIEmbedder } from '../../src/search/openai.embedder';
 import { TEXTS_PER_REQUEST } from '../../src/search/remote-embedding';
 import { fakeEmbedding, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.fake';
+import { itSurvivesTransportFailures } from './remote-embedder-transport';
 
 const MODEL = 'text-embedding-3-small';
 const API_KEY = 'sk-test-0123456789';
@@ -95,44 +95,11 @@ describe(OpenAIEmbedder.name, () => {
     await expect(embedder.embed(TEXTS)).rejects.toThrow(`The model \`${MODEL}\` does not exist`);
   });
 
-  it(`throws a retryable EmbedderError when OpenAI does not answer within ${TIMEOUT_MS} ms`, async () => {
-    openai.respondWith({ hang: true });
-    const started = performance.now();
-
-    const error = await embedder.embed(TEXTS).catch((e: unknown) => e);
-
-    const elapsed = performance.now() - started;
-    expect(error).toBeInstanceOf(EmbedderError);
-    expect(error).toMatchObject({ retryable: true, message: `openai did not answer within ${TIMEOUT_MS} ms` });
-    expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
-    expect(elapsed).toBeLessThan(TIMEOUT_MS + 700);
-  });
-
-  it('rejects with the caller’s abort reason as soon as the caller aborts, without waiting for the timeout', async () => {
-    openai.respondWith({ hang: true });
-    const slow = new OpenAIEmbedder({ baseUrl: openai.url, apiKey: API_KEY, model: MODEL, timeoutMs: 10_000 });
-    const controller = new AbortController();
-    const reason = new Error('worker shutting down');
-    setTimeout(() => controller.abort(reason), 50);
-    const started = performance.now();
-
-    await expect(slow.embed(TEXTS, controller.signal)).rejects.toBe(reason);
-
-    expect(performance.now() - started).toBeLessThan(1000);
-  });
-
-  it('throws a retryable EmbedderError when the connection is reset or refused', async () => {
-    openai.respondWith({ reset: true });
-    const reset = await embedder.embed(TEXTS).catch((e: unknown) => e);
-    await openai.close();
-    const refused = await embedder.embed(TEXTS).catch((e: unknown) => e);
-
-    for (const error of [reset, refused]) {
-      expect(error).toBeInstanceOf(EmbedderError);
-      expect(error).toMatchObject({ retryable: true });
-    }
-    expect((refused as Error).message).toContain('ECONNREFUSED');
-  });
+  itSurvivesTransportFailures('openai', TIMEOUT_MS, TEXTS, () => ({
+    fake: openai,
+    embedder,
+    withTimeout: (timeoutMs) => new OpenAIEmbedder({ baseUrl: openai.url, apiKey: API_KEY, model: MODEL, timeoutMs }),
+  }));
 
   describe('rejects a malformed answer with a permanent EmbedderError naming the model', () => {
     it.each([
