@@ -115,7 +115,7 @@ function program(cfg: Config, logger: Logger): Command {
     .action((options: { tenant?: string; force?: boolean }) => reindex(cfg, logger, options));
   cli
     .command('prune')
-    .description('delete expired Idempotency-Keys, refresh tokens and login-throttle rows now, as workers do at PRUNE_CRON')
+    .description('delete expired Idempotency-Keys, refresh tokens, login-throttle rows and thread references now, as workers do at PRUNE_CRON')
     .action(() =>
       withOwnerDb(cfg, logger, async (db) => print(await new RetentionService(db, retentionSettings(cfg)).pruneExpired())),
     );

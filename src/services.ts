@@ -45,7 +45,7 @@ export interface Services {
   readonly indexer: SearchIndexer;
   readonly insights: InsightService;
   readonly synthesizer: InsightSynthesizer;
-  /** The scheduled pruning of expired keys, tokens and login-throttle rows (`prune_expired`). */
+  /** The scheduled pruning of expired keys, tokens, login-throttle rows and thread references (`prune_expired`). */
   readonly retention: RetentionService;
   /** prom-client registry served at `/metrics`; services register their own counters in it. */
   readonly metrics: Registry;
@@ -121,12 +121,12 @@ function providerSettings(config: Config, provider: ProviderSettings['provider']
   return { provider, ollamaHost: config.OLLAMA_HOST, openaiBaseUrl: config.OPENAI_BASE_URL, openaiApiKey: config.OPENAI_API_KEY, model, timeoutMs };
 }
 
-/** The search service's settings from the configuration. */
 /** What `prune_expired` keeps, from config; `pebble prune` uses the same. */
 export function retentionSettings(config: Config): RetentionSettings {
   return { loginWindowSeconds: config.LOGIN_WINDOW_SECONDS, threadReferenceDays: config.THREAD_REFERENCE_RETENTION_DAYS };
 }
 
+/** The search service's settings from the configuration. */
 export function searchSettings(config: Config): SearchSettings {
   return {
     maxQueryChars: config.SEARCH_MAX_QUERY_CHARS,

@@ -84,7 +84,6 @@ export class Database {
     );
   }
 
-
   /** The caller's rows of `entity` with these ids, in the ids' order; ids malformed, gone or of another tenant are left out. */
   async byIds<T extends { id: string }>(auth: AuthContext, entity: EntityClass<T>, ids: readonly string[]): Promise<T[]> {
     const wanted = ids.filter((id) => z.uuid().safeParse(id).success);

@@ -29,7 +29,7 @@ export interface JobPayloads {
   synthesize_tenant_insights: JobEnvelope & { runId: string; periodEnd: string; entityId?: string };
   /** A `synthesize_insights` or `synthesize_tenant_insights` job that failed every attempt. */
   insights_dlq: JobPayloads['synthesize_insights'] | JobPayloads['synthesize_tenant_insights'];
-  /** The scheduled deletion of expired keys, tokens and login-throttle rows (cron PRUNE_CRON); like the insight run, for every tenant at once. */
+  /** The scheduled deletion of expired keys, tokens, login-throttle rows and thread references (cron PRUNE_CRON); like the insight run, for every tenant at once. */
   prune_expired: { correlationId: string };
 }
 
