@@ -222,6 +222,45 @@ describe(SearchService.name, () => {
     expect(await keywordHits('gasket torque', 1)).toEqual(await keywordHits('gasket torque', 10));
   });
 
+  it('ranks the most recently updated any-word matches besides the whole-query ones, each document once', async () => {
+    const c = await callerFactory(env, 'admin');
+    // Days 1-20 say `valve` four times, 21-23 three times, 24-30 once; the three newest (days 40-42) hold both words.
+    const content = (day: number) => (day >= 40 ? 'Valve and flange replaced.' : `${'Valve '.repeat(day <= 20 ? 4 : day <= 23 ? 3 : 1)}checked.`);
+    const documents = [...Array.from({ length: 30 }, (_, n) => n + 1), 40, 41, 42].map((day) => ({
+      tenant_id: c.tenant.id,
+      entity_id: randomUUID(),
+      day,
+      content: content(day),
+      updated_at: new Date(Date.UTC(2026, 0, day)).toISOString(),
+    }));
+    await env.ownerDb.query(
+      `insert into search_documents (id, tenant_id, source_system, correlation_id, doc_type, entity_id, title, content, content_hash, updated_at)
+       select gen_random_uuid(), x.tenant_id, 'test', 'test', 'record', x.entity_id, 'Inspection', x.content, md5(x.content), x.updated_at
+       from jsonb_to_recordset(?::jsonb) as x(tenant_id uuid, entity_id uuid, content text, updated_at timestamptz)`,
+      [JSON.stringify(documents)],
+    );
+    const dayOf = new Map<string, number>(documents.map((document) => [document.entity_id, document.day]));
+    const keywordHits = async (rankDocs: number) =>
+      (await env.db.statement<{ entity_id: string; exact: boolean }>('select entity_id, exact from search_keyword_hits($1, $2, $3::text[], 10, null, $4)', [c.tenant.id, 'valve flange', ['record'], rankDocs])).map(
+        (row) => ({ day: dayOf.get(row.entity_id)!, exact: row.exact }),
+      );
+
+    const all = await keywordHits(1000);
+    expect(all).toHaveLength(10);
+    expect(all.slice(0, 3).map((hit) => hit.day).sort()).toEqual([40, 41, 42]);
+    expect(all.slice(0, 3).every((hit) => hit.exact)).toBe(true);
+    // Uncapped, the any-word hits are the documents that say `valve` most, whenever they were updated.
+    expect(all.slice(3).every((hit) => !hit.exact && hit.day <= 20)).toBe(true);
+    // Capped at 10: the ten newest any-word matches are days 21-30, not the whole-query ones; the best of them are 21-23.
+    const capped = await keywordHits(10);
+    expect(capped).toHaveLength(10);
+    expect(capped.slice(0, 3).map((hit) => hit.exact)).toEqual([true, true, true]);
+    const anyWord = capped.slice(3);
+    expect(anyWord.every((hit) => !hit.exact && hit.day >= 21 && hit.day <= 30)).toBe(true);
+    expect(anyWord.slice(0, 3).map((hit) => hit.day).sort()).toEqual([21, 22, 23]);
+    expect(new Set(capped.map((hit) => hit.day)).size).toBe(10);
+  });
+
   it.each([
     [{ q: '' }, 'q'],
     [{ q: '   ' }, 'q'],

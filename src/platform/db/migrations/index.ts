@@ -15,6 +15,7 @@ import { Migration20261127130000_search_documents_inline } from './Migration2026
 import { Migration20261127140000_search_single_statement } from './Migration20261127140000_search_single_statement';
 import { Migration20261127150000_search_common_words_list } from './Migration20261127150000_search_common_words_list';
 import { Migration20261127160000_prune_thread_references } from './Migration20261127160000_prune_thread_references';
+import { Migration20261127170000_search_narrow_candidates } from './Migration20261127170000_search_narrow_candidates';
 
 /** Listed explicitly so the same code runs from TypeScript (tests) and compiled JavaScript (dist). */
 export const MIGRATIONS: MigrationObject[] = [
@@ -34,4 +35,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261127140000_search_single_statement', class: Migration20261127140000_search_single_statement },
   { name: 'Migration20261127150000_search_common_words_list', class: Migration20261127150000_search_common_words_list },
   { name: 'Migration20261127160000_prune_thread_references', class: Migration20261127160000_prune_thread_references },
+  { name: 'Migration20261127170000_search_narrow_candidates', class: Migration20261127170000_search_narrow_candidates },
 ];
