@@ -1,4 +1,5 @@
 import { ChromaClient, ChromaConnectionError, ChromaNotFoundError, ChromaRateLimitError, ChromaServerError, type Collection, type Where } from 'chromadb';
+import { ChromaQueries } from './chroma-queries';
 import { RequestBatcher } from './request-batcher';
 import { parseRefKey, SEARCH_TYPES, type SearchType } from './search-ref';
 import { EmbedderMismatchError, VectorIndexUnavailableError, type VectorHit, type VectorIndex, type VectorItem } from './vector-index';
@@ -54,6 +55,7 @@ const EVENTS_SUFFIX = '-events';
 export class ChromaVectorIndex implements VectorIndex {
   private readonly client: ChromaClient;
   private readonly collections = new Map<string, Collection>();
+  private readonly queryEndpoint: ChromaQueries;
   /** Unfiltered queries, batched by collection id (one tenant's collection) and neighbours asked for. */
   private readonly queries: RequestBatcher<{ collection: Collection; vector: number[]; limit: number }, VectorHit[]>;
 
@@ -61,9 +63,10 @@ export class ChromaVectorIndex implements VectorIndex {
     const url = new URL(settings.url);
     const ssl = url.protocol === 'https:';
     this.client = new ChromaClient({ host: url.hostname, port: Number(url.port || (ssl ? 443 : 80)), ssl });
+    this.queryEndpoint = new ChromaQueries(url, settings.timeoutMs);
     this.queries = new RequestBatcher(
       // Bounded here too, not only by each caller's `call`: a hung request must give its slot back.
-      (_kind, items) => this.call('query', () => nearestAll(items[0]!.collection, items.map((item) => item.vector), items[0]!.limit)),
+      (_kind, items) => this.call('query', () => this.queryEndpoint.nearest(items[0]!.collection, items.map((item) => item.vector), items[0]!.limit)),
       { concurrency: QUERY_CONCURRENCY, maxItems: QUERY_BATCH },
     );
   }
@@ -219,7 +222,7 @@ export class ChromaVectorIndex implements VectorIndex {
       if (kept.length >= limit || candidates.length < asked) return kept.slice(0, limit);
     }
     const where: Where = wanted.size === 1 ? { type: [...wanted][0]! } : { type: { $in: [...wanted] } };
-    const [hits] = await nearestAll(collection, [vector], limit, where);
+    const [hits] = await this.queryEndpoint.nearest(collection, [vector], limit, where);
     return hits!;
   }
 
@@ -249,13 +252,4 @@ function bySpace<T>(items: T[], typeOf: (item: T) => SearchType): [Space, T[]][]
 
 function embedderIn(collection: Collection): string {
   return String(collection.metadata?.embedder ?? 'unknown');
-}
-
-/** The nearest `limit` vectors of each query vector, in one request. */
-async function nearestAll(collection: Collection, vectors: number[][], limit: number, where?: Where): Promise<VectorHit[][]> {
-  const result = await collection.query({ queryEmbeddings: vectors, nResults: limit, where, include: ['distances'] as never });
-  return vectors.map((_, query) => {
-    const distances = result.distances[query] ?? [];
-    return (result.ids[query] ?? []).map((key, index) => ({ key, distance: distances[index] ?? 2 }));
-  });
 }

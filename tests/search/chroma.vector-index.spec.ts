@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ChromaVectorIndex } from '../../src/search/chroma.vector-index';
 import type { SearchType } from '../../src/search/search-ref';
-import type { VectorItem } from '../../src/search/vector-index';
-import { chromaCount } from './helpers';
+import { VectorIndexUnavailableError, type VectorItem } from '../../src/search/vector-index';
+import { chromaCount, startOwnChroma } from './helpers';
 
 /** A unit vector at `angle` radians from the query vector [1, 0, 0, 0]. */
 const at = (angle: number) => [Math.cos(angle), Math.sin(angle), 0, 0];
@@ -98,4 +100,79 @@ describe(ChromaVectorIndex.name, () => {
   it('answers nothing for a tenant without a collection', async () => {
     expect(await index.query(randomUUID(), at(0), { limit: 5, types: ['email'] })).toEqual([]);
   });
+
+  it('looks a collection up again when another process dropped and made it again since it was opened', async () => {
+    const { tenantId } = await crowdedTenant(5);
+    expect(await index.query(tenantId, at(0), { limit: 1, types: ['record'] })).toHaveLength(1);
+    const other = new ChromaVectorIndex({ url, embedder: 'test/4-dims', timeoutMs: 10_000 });
+    await other.reset(tenantId);
+    const fresh = items('record', 1, () => 0.3);
+    await other.upsert(tenantId, fresh);
+    expect(keys(await index.query(tenantId, at(0), { limit: 5, types: ['record'] }))).toEqual(keys(fresh));
+  });
+
+  describe('when Chroma fails under a query', () => {
+    /** Passes everything to Chroma except queries, which it answers as `mode` says. */
+    let mode: 'pass' | 'hang' | 'fail' = 'pass';
+    let proxy: Server;
+    let proxied: ChromaVectorIndex;
+    const tenantId = randomUUID();
+
+    beforeAll(async () => {
+      const target = new URL(url);
+      proxy = createServer((incoming, outgoing) => {
+        if (incoming.url!.endsWith('/query') && mode !== 'pass') {
+          if (mode === 'fail') outgoing.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"InternalError","message":"segment unavailable"}');
+          return;
+        }
+        const forward = request({ host: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers }, (answer) => {
+          outgoing.writeHead(answer.statusCode!, answer.headers);
+          answer.pipe(outgoing);
+        });
+        incoming.pipe(forward);
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      proxied = new ChromaVectorIndex({ url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, embedder: 'test/4-dims', timeoutMs: 1_000 });
+      tenants.push(tenantId);
+      await proxied.upsert(tenantId, items('record', 3, (n) => 0.1 * n));
+    });
+    afterAll(async () => {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    });
+    afterEach(() => {
+      mode = 'pass';
+    });
+
+    it('gives up on a query Chroma does not answer within the timeout, and the next one answers', async () => {
+      mode = 'hang';
+      const started = performance.now();
+      await expect(proxied.query(tenantId, at(0), { limit: 2 })).rejects.toThrow(VectorIndexUnavailableError);
+      expect(performance.now() - started).toBeLessThan(3_000);
+      mode = 'pass';
+      expect(await proxied.query(tenantId, at(0), { limit: 2 })).toHaveLength(2);
+    });
+
+    it('reports a server error as the index being unavailable, with Chroma\'s message', async () => {
+      mode = 'fail';
+      await expect(proxied.query(tenantId, at(0), { limit: 2 })).rejects.toThrow(/segment unavailable/);
+      await expect(proxied.query(tenantId, at(0), { limit: 2 })).rejects.toThrow(VectorIndexUnavailableError);
+    });
+  });
+
+  it('reports Chroma stopped under its open collections as unavailable, and answers again once it is back', async () => {
+    const own = await startOwnChroma();
+    try {
+      const ownIndex = new ChromaVectorIndex({ url: own.url, embedder: 'test/4-dims', timeoutMs: 5_000 });
+      const tenantId = randomUUID();
+      await ownIndex.upsert(tenantId, items('record', 3, (n) => 0.1 * n));
+      expect(await ownIndex.query(tenantId, at(0), { limit: 3 })).toHaveLength(3);
+      await own.stop();
+      await expect(ownIndex.query(tenantId, at(0), { limit: 3 })).rejects.toThrow(VectorIndexUnavailableError);
+      await own.start();
+      expect(await ownIndex.query(tenantId, at(0), { limit: 3 })).toHaveLength(3);
+    } finally {
+      await own.remove();
+    }
+  }, 60_000);
 });
