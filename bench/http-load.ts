@@ -42,6 +42,9 @@ export interface LoadResult {
   slowest: { path: string; ms: number }[];
 }
 
+/** Requests named in `slowest`. */
+const SLOWEST = 8;
+
 /** Runs the load in a worker thread and resolves with what it measured. */
 export function runHttpLoad(options: LoadOptions): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
@@ -52,13 +55,27 @@ export function runHttpLoad(options: LoadOptions): Promise<LoadResult> {
   });
 }
 
+/** Several runs of one load as if they were one: every latency, the time of all, the slowest of any. */
+export function combineLoads(results: LoadResult[]): LoadResult {
+  const longest = new Map<string, number>();
+  for (const { path, ms } of results.flatMap((result) => result.slowest)) longest.set(path, Math.max(ms, longest.get(path) ?? 0));
+  const sum = (field: 'seconds' | 'errors' | 'degraded' | 'empty') => results.reduce((total, result) => total + result[field], 0);
+  return {
+    latencies: results.flatMap((result) => result.latencies).sort((a, b) => a - b),
+    seconds: sum('seconds'),
+    errors: sum('errors'),
+    degraded: sum('degraded'),
+    empty: sum('empty'),
+    slowest: [...longest].sort(([, a], [, b]) => b - a).slice(0, SLOWEST).map(([path, ms]) => ({ path, ms })),
+  };
+}
+
 /** The value at quantile `q` (0–1) of sorted values, by nearest rank. */
 export function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
-const SLOWEST = 8;
 
 async function load({ origin, requests, connections, seconds, check, warmup = 0 }: LoadOptions): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });

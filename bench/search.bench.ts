@@ -33,11 +33,13 @@ import { DEFAULT_SEARCH_TYPES, SearchService, type SearchSettings } from '../src
 import type { VectorHit, VectorIndex, VectorItem } from '../src/search/vector-index';
 import { createServices, searchSettings } from '../src/services';
 import { TenantService } from '../src/tenancy/tenant.service';
-import { percentile, runHttpLoad, type LoadResult } from './http-load';
+import { combineLoads, percentile, runHttpLoad, type LoadResult } from './http-load';
 import { buildCorpus, TENANT_DOMAIN, type SearchCorpus } from './search-corpus';
 
 const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 50_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+/** Rounds the search scenario and its raw-Chroma baseline alternate in, SECONDS / ROUNDS each. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const KEEP = process.env.BENCH_KEEP === '1';
 /** Records are written in calls of this many, the most one `POST /api/v1/records/` takes by default. */
@@ -105,16 +107,15 @@ async function main(): Promise<void> {
     // statistics and without the dead row versions indexing leaves (each document is written, then marked embedded).
     await owner.query('vacuum (analyze) search_documents');
 
-    // 3. Search over HTTP, as a user's browser would call it.
+    // 3. Search over HTTP, as a user's browser would call it, and its baseline: Chroma queried directly with the
+    // queries' vectors, computed beforehand, 50 neighbours from the collection without the events (what
+    // ChromaVectorIndex asks for the default types). The machine's speed drifts within minutes, so the two
+    // alternate in ROUNDS rounds, and each round's pair is measured at the same time.
     const api = await buildApp({ config, logger, db, services });
     await api.app.listen({ host: '127.0.0.1', port: 0 });
     const origin = `http://127.0.0.1:${(api.app.server.address() as { port: number }).port}`;
     const { access } = await services.auth.login({ email: adminEmail, password: 'bench-password' }, 'bench');
     const searches = corpus.queries.map((q) => ({ method: 'GET' as const, path: `/api/v1/search/unified?q=${encodeURIComponent(q)}`, headers: { authorization: `Bearer ${access}` } }));
-    const pebble = await runHttpLoad({ origin, requests: searches, connections: CONNECTIONS, seconds: SECONDS, check: 'search', warmup: searches.length });
-
-    // 4. Baselines: Chroma queried directly with the queries' vectors, computed beforehand; then the Postgres
-    // half of a search alone (the service with a vector half that answers at once).
     const collection = await chromaCollectionId(chroma.url, tenant.id);
     const builtin = new BuiltinEmbedder();
     started = performance.now();
@@ -127,10 +128,19 @@ async function main(): Promise<void> {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query_embeddings: [vector], n_results: n, include: ['distances'], ...(where ? { where } : {}) }),
       }));
-    const rawChroma = (n: number, where?: object) =>
-      runHttpLoad({ origin: chroma.url, requests: chromaQuery(n, where), connections: CONNECTIONS, seconds: SECONDS, check: 'chroma', warmup: searches.length });
-    // What ChromaVectorIndex asks for the default types: 50 neighbours from the collection without the events.
-    const chroma50 = await rawChroma(50);
+    const rawChroma = (n: number, where?: object, seconds = SECONDS, warmup = searches.length) =>
+      runHttpLoad({ origin: chroma.url, requests: chromaQuery(n, where), connections: CONNECTIONS, seconds, check: 'chroma', warmup });
+    const rounds: { pebble: LoadResult; chroma: LoadResult }[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const warmup = round === 0 ? searches.length : 0;
+      const pebble = await runHttpLoad({ origin, requests: searches, connections: CONNECTIONS, seconds: SECONDS / ROUNDS, check: 'search', warmup });
+      rounds.push({ pebble, chroma: await rawChroma(50, undefined, SECONDS / ROUNDS, warmup) });
+    }
+    const pebble = combineLoads(rounds.map((round) => round.pebble));
+    const chroma50 = combineLoads(rounds.map((round) => round.chroma));
+
+    // 4. For comparison: Chroma's own metadata filter, then the Postgres half of a search alone (the service with
+    // a vector half that answers at once).
     const chromaFiltered = await rawChroma(50, { type: { $in: [...DEFAULT_SEARCH_TYPES] } });
     const vectorAlone: { q: string; ms: number }[] = [];
     for (const [index, q] of corpus.queries.entries()) {
@@ -166,8 +176,13 @@ async function main(): Promise<void> {
       const ms = (q: number) => percentile(result.latencies, q).toFixed(1);
       out(`| ${name} | ${Math.round(result.latencies.length / result.seconds)} | ${ms(0.5)} | ${ms(0.95)} | ${ms(0.99)} | ${result.errors} | ${result.degraded} | ${result.empty} |`);
     }
+    const perRound = rounds.map(({ pebble: ours, chroma: theirs }) => {
+      const rate = (result: LoadResult) => result.latencies.length / result.seconds;
+      return `${Math.round(rate(ours))} / ${Math.round(rate(theirs))} (${(rate(ours) / rate(theirs)).toFixed(2)})`;
+    });
+    out(`\nrounds, searches/s against raw Chroma queries/s in the same round: ${perRound.join(', ')}`);
     const slowest = pebble.slowest.map(({ path, ms }) => `${new URLSearchParams(path.slice(path.indexOf('?'))).get('q')} ${Math.round(ms)} ms`);
-    out(`\nslowest searches under load (the longest answer of each): ${slowest.join(', ')}`);
+    out(`slowest searches under load (the longest answer of each): ${slowest.join(', ')}`);
     out(`vector half alone, one query at a time (${DEFAULT_SEARCH_TYPES.join(', ')}): mean ${mean(vectorAlone.map((v) => v.ms)).toFixed(1)} ms; slowest ${vectorAlone.slice(0, 5).map((v) => `${v.q} ${v.ms.toFixed(0)} ms`).join(', ')}`);
     out(`embedding one query with the builtin embedder: ${embedQueryMs.toFixed(2)} ms`);
     out(`target search p95 ≤ ${TARGET_P95_MS} ms: ${p95 <= TARGET_P95_MS ? 'met' : 'MISSED'} (${p95.toFixed(1)} ms)`);
