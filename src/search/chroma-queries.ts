@@ -14,7 +14,7 @@ interface QueryAnswer {
 /**
  * Chroma's query endpoint over kept-alive connections: the one Chroma call a search makes. Through the generated
  * client each query went through fetch, web streams and a JSON replacer called for each of the query vector's
- * 1,024 numbers, a sixth of the api's main thread under search load (`npm run bench:search`). Everything else
+ * 1,024 numbers: a fifth of the api's busy main thread under search load (`npm run bench:search`). Everything else
  * stays with the client. Failures are the client's own error classes, so callers cannot tell the difference.
  * Idle connections do not keep the process alive (Node unrefs an agent's free sockets).
  */
