@@ -5,6 +5,7 @@ import { notFound } from '../platform/errors/pebble-error';
 import { parseInput } from '../platform/validation/parse-input';
 import type { IndexQueue } from '../search/index-queue';
 import { Company } from './company.entity';
+import { isFreeMailDomain } from './free-mail';
 
 /** Roles that may create companies, on GraphQL and REST alike. */
 export const COMPANY_WRITERS = ['admin', 'manager', 'integration'];
@@ -19,6 +20,7 @@ export const companyInput = z.object({
     .toLowerCase()
     .max(253)
     .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a domain name such as acme.example')
+    .refine((domain) => !isFreeMailDomain(domain), 'must be the company\'s own domain, not a free-mail provider\'s such as gmail.com')
     .nullish(),
   externalId: z.string().trim().min(1).max(200).nullish(),
   attributes: z

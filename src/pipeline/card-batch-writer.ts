@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { notifyCardsCreated } from '../cards/card.notifications';
 import type { Classification } from '../classification/classifier';
+import { isFreeMailDomain } from '../companies/free-mail';
 import type { SearchRef } from '../search/search-ref';
 import { hashMessageId, normalizeMessageId } from './message-id';
 
@@ -228,10 +229,16 @@ function companyFor(companies: Map<string, string>, address: string): string | n
   return null;
 }
 
-/** `a@eu.acme.example` → `eu.acme.example`, `acme.example` (never the bare top-level domain). */
+/**
+ * `a@eu.acme.example` → `eu.acme.example`, `acme.example` (never the bare top-level domain). None of a free-mail
+ * provider's: a company that holds such a domain from before it was refused still gets no one's cards by it.
+ */
 function parentDomains(address: string): string[] {
   const labels = address.slice(address.lastIndexOf('@') + 1).toLowerCase().replace(/\.$/, '').split('.');
-  return labels.slice(0, -1).map((_, index) => labels.slice(index).join('.'));
+  return labels
+    .slice(0, -1)
+    .map((_, index) => labels.slice(index).join('.'))
+    .filter((domain) => !isFreeMailDomain(domain));
 }
 
 function column(names: string[]): Row {

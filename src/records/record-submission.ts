@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { isFreeMailDomain } from '../companies/free-mail';
 import { RECORD_KINDS } from './business-record.entity';
 
 /** The size limits of one call and one record, from config. */
@@ -87,7 +88,8 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * The web domain an account's or a person's attributes name: `domain`, else the host of `website`, else the
- * domain of `email`; lower-cased, without `www.`. Anything that is not a domain name counts as none.
+ * domain of `email`; lower-cased, without `www.`. Anything that is not a domain name counts as none, and so
+ * does a free-mail provider's: a contact at gmail.com belongs to no company by that.
  */
 export function domainOf(attributes: Record<string, unknown>): string | null {
   const { domain, website, email } = attributes;
@@ -98,7 +100,7 @@ export function domainOf(attributes: Record<string, unknown>): string | null {
   ];
   for (const candidate of candidates) {
     const normalized = candidate?.trim().toLowerCase().replace(/\.$/, '').replace(/^www\./, '');
-    if (normalized && DOMAIN.test(normalized)) return normalized;
+    if (normalized && DOMAIN.test(normalized) && !isFreeMailDomain(normalized)) return normalized;
   }
   return null;
 }

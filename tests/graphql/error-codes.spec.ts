@@ -41,6 +41,12 @@ describe('GraphQL error codes (extensions.code)', () => {
     expect(await env.services.companies.list(admin.auth, {})).toEqual([]);
   });
 
+  it('answers BAD_USER_INPUT naming domain for a free-mail provider\'s domain, which identifies no company', async () => {
+    const result = await execute(env.api, CreateCompanyDocument, { input: { name: 'Ann Baker Consulting', domain: 'GMail.com' } }, admin.access);
+    expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'domain', message: expect.stringContaining('free-mail') }] });
+    expect(await env.services.companies.list(admin.auth, {})).toEqual([]);
+  });
+
   it('answers BAD_USER_INPUT, not an internal error, for a NUL character Postgres cannot store', async () => {
     const result = await execute(env.api, CreateCompanyDocument, { input: { name: 'Acme\u0000', attributes: { note: 'ok', 'tag\u0000': 1 } } }, admin.access);
     expect(result.errors?.[0].extensions).toEqual({

@@ -84,6 +84,21 @@ describe('email pipeline: from POST /api/v1/ingestion/email/ to one Kanban card 
     });
   });
 
+  it('links no card to a company by a free-mail domain, even one a company already holds', async () => {
+    const caller = await callerFactory(env, 'integration');
+    // A row from before such domains were refused: the service would not create it today.
+    await env.ownerDb.query(
+      `insert into companies (id, tenant_id, source_system, correlation_id, name, domain) values (gen_random_uuid(), ?, 'test', 'test', 'Ann Baker Consulting', 'gmail.com')`,
+      [caller.tenant.id],
+    );
+    const trackingId = await send(caller, emailFactory({ subject: 'Where is my parcel?', from: 'Someone Else <someone.else@gmail.com>' }));
+
+    const tracked = await settled(caller, trackingId);
+
+    expect(tracked.status).toBe('carded');
+    expect(await cardsOf(caller.tenant.id)).toEqual([expect.objectContaining({ id: tracked.card_id, company_id: null })]);
+  });
+
   it('makes one card of an email sent twice and records the second as "Duplicate Ignored"', async () => {
     const caller = await callerFactory(env, 'integration');
     const email = emailFactory({ message_id: `<${randomUUID()}@mail.acme.example>` });

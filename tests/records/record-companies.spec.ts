@@ -129,6 +129,25 @@ describe(`${RecordService.name}: company records and links`, () => {
     expect((await storedRecord(env, unrelated.id)).company_id).toBeNull();
   });
 
+  it('never takes a free-mail domain for a company: such accounts stay apart, and such contacts link to none', async () => {
+    const caller = await freshCaller();
+    const stored = await upsert(caller, [
+      companyRecordFactory({ title: 'Ann Baker Consulting', attributes: { email: 'ann.baker@gmail.com' } }),
+      companyRecordFactory({ title: 'Bob Lee Repairs', attributes: { email: 'boblee@gmail.com' } }),
+      // A free-mail address does not hide the domain a record names elsewhere.
+      companyRecordFactory({ title: 'Carol Crafts', attributes: { email: 'carol@web.de', website: 'carol-crafts.example' } }),
+      recordFactory({ attributes: { email: 'dana@gmail.com' } }),
+    ]);
+
+    const companies = await companiesOf(env, caller.tenant.id);
+    expect(companies.map((company) => [company.name, company.domain]).sort()).toEqual([
+      ['Ann Baker Consulting', null],
+      ['Bob Lee Repairs', null],
+      ['Carol Crafts', 'carol-crafts.example'],
+    ]);
+    expect((await storedRecord(env, stored[3]!.id)).company_id).toBeNull();
+  });
+
   it('links a record sent before its company once it is sent again, recording the company_id change', async () => {
     const caller = await freshCaller();
     const contact = recordFactory({ company_external_id: 'LATE-1' });
