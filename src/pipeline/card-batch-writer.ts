@@ -33,6 +33,14 @@ interface Row {
 }
 
 const SOURCE = 'email-pipeline';
+/**
+ * Message-IDs an email names that its transaction locks besides its own: In-Reply-To (or the last of References)
+ * and the two before it. Up to 101 are named; a fetch of 100 emails then takes at most 400 locks, well inside
+ * Postgres' shared lock table (max_locks_per_transaction × connections).
+ */
+const LOCKED_ANCESTORS = 3;
+/** The first key of the pipeline's advisory locks (`th`), which keeps them apart from pg-boss' single-key ones. */
+const THREAD_LOCK_CLASS = 0x7468;
 
 /**
  * Writes the cards, events and statuses of one tenant's fetch with a fixed number of statements, whatever
@@ -44,17 +52,17 @@ const SOURCE = 'email-pipeline';
  * failing that, the card of a carded email that names it (mail arrives out of order), recorded in
  * `thread_references`. When several cards name it, it joins the oldest: merging those cards is out of scope.
  *
- * Residual race: a reply and its original written by two transactions at the same time (two worker processes,
- * or the one-by-one retry of a failed fetch, whose jobs run concurrently) claim different hashes, so neither
- * waits for the other and neither sees the other's uncommitted rows: each gets a card, as without forward
- * threading. A worker runs a queue's fetches one after the other and resolves each fetch in memory, so it takes
- * two such write transactions (milliseconds; classification runs before them) overlapping. Closing it would take
- * a lock per named Message-ID before the lookups, up to 101 per email.
+ * A reply and its original written by two transactions at the same time (two worker processes, or the one-by-one
+ * retry of a failed fetch, whose jobs run concurrently) claim different hashes, and neither would see the other's
+ * uncommitted rows: each would get a card. So before its lookups a transaction locks the Message-ID of each email
+ * it claims and of the nearest LOCKED_ANCESTORS it names: the second of two such transactions waits for the first
+ * to commit, then sees its card. A reply naming its original only further up References still races.
  */
 export async function writeCards(client: PoolClient, tenantId: string, emails: PlannedEmail[]): Promise<WrittenCards> {
   const claimed = emails.filter((email) => email.claimed);
   const referenced = (email: PlannedEmail) =>
     [email.inReplyTo, ...[...email.referenceIds].reverse()].filter((id): id is string => typeof id === 'string' && normalizeMessageId(id) !== '').map(hashMessageId);
+  await lockThreads(client, claimed.flatMap((email) => [email.hash, ...referenced(email).slice(0, LOCKED_ANCESTORS)]));
 
   const lookupHashes = [...new Set([...claimed.flatMap(referenced), ...emails.filter((e) => !e.claimed).map((e) => e.hash)])];
   const known = new Map<string, { emailId: string; cardId: string | null }>();
@@ -207,6 +215,17 @@ async function oldestCardsNaming(client: PoolClient, tenantId: string, hashes: s
     [tenantId, hashes],
   );
   return new Map(rows.map((row) => [row.referenced_hash, row.card_id]));
+}
+
+/**
+ * Transaction-scoped advisory locks, one per Message-ID hash (its first 32 bits, under a class of their own), taken
+ * in key order so that two transactions never wait for each other crosswise. Another thread whose key collides
+ * only waits a moment longer.
+ */
+async function lockThreads(client: PoolClient, hashes: string[]): Promise<void> {
+  const keys = [...new Set(hashes.map((hash) => Number.parseInt(hash.slice(0, 8), 16) | 0))].sort((a, b) => a - b);
+  if (keys.length === 0) return;
+  await client.query('select count(pg_advisory_xact_lock($1::int, key)) from unnest($2::int[]) as key', [THREAD_LOCK_CLASS, keys]);
 }
 
 /** Companies of the tenant by domain, for every sender domain and its parents. */

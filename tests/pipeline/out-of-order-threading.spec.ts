@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { writeCards } from '../../src/pipeline/card-batch-writer';
 import { hashMessageId } from '../../src/pipeline/message-id';
 import { callerFactory, type Caller } from '../factories';
@@ -198,6 +199,34 @@ describe(`${writeCards.name}: mail that arrives out of order, the reply before i
       const [card] = await cardsOf(caller);
       const first = card.first_email_id;
       await expectOneCard(caller, first, [first === replyId ? originalId : replyId]);
+    });
+
+    it.each(['In-Reply-To', 'References'])('makes one card of a reply naming its original in %s and the original, written by two transactions at once', async (header) => {
+      const caller = await callerFactory(env, 'integration');
+      const original = emailFactory({ message_id: messageId() });
+      const names = header === 'In-Reply-To' ? { in_reply_to: original.message_id } : { references: [messageId(), original.message_id as string] };
+      const [replyId, originalId] = await queue(caller, [emailFactory(names), original]);
+      // A transaction holding `cards` in share mode stops every card insert: both writes get as far as they can
+      // before either commits. Without the thread locks both have looked each other up by then, and found nothing.
+      const gate = new Client({ connectionString: env.ownerUrl });
+      await gate.connect();
+      try {
+        await gate.query('begin');
+        await gate.query('lock table cards in share mode');
+        const writes = [replyId, originalId].map((id) => env.services.pipeline.processBatch(caller.tenant.id, [payload(caller, id)]));
+        // pg_locks, not pg_stat_activity: the gate's transaction would keep seeing its first look at the latter.
+        await eventually('both writes to wait for a lock', async () => {
+          const { rows } = await gate.query<{ waiting: string }>('select count(distinct pid) as waiting from pg_locks where not granted');
+          return Number(rows[0]!.waiting) === 2 || null;
+        });
+        await gate.query('commit');
+        const outcomes = (await Promise.all(writes)).map((results) => [...results.values()][0]);
+        expect(outcomes.map((outcome) => (outcome as { cardId: string }).cardId)).toEqual([expect.any(String), (outcomes[0] as { cardId: string }).cardId]);
+      } finally {
+        await gate.end();
+      }
+      const [card] = await cardsOf(caller);
+      await expectOneCard(caller, card.first_email_id, [card.first_email_id === replyId ? originalId : replyId]);
     });
 
     it.each(['reply, then original', 'original, then reply'])('makes one card of them in job order %s', async (order) => {
