@@ -159,16 +159,16 @@ async function main(): Promise<void> {
       ['Postgres half alone: SearchService in-process, vector half stubbed (full-text + snippets)', keywordOnly],
     ];
     const rate = objects / indexSeconds;
-    const postgresSeconds = indexSeconds - embedder.seconds - vectors.upsertSeconds;
     const p95 = percentile(pebble.latencies, 0.95);
 
     out(`\n${objects} objects in one tenant, builtin embedder, ${CONNECTIONS} clients for ${SECONDS} s per scenario, Node ${process.version}\n`);
-    out('| indexing (Reindexer, chunks of 500) | seconds | objects/s |');
+    out('| indexing (Reindexer, chunks of 500, two in flight) | seconds | objects/s |');
     out('|---|---:|---:|');
     out(`| end to end: documents to Postgres + builtin embedding + Chroma upsert | ${indexSeconds.toFixed(1)} | **${Math.round(rate)}** |`);
-    out(`| of which builtin embedding (${embedder.texts} texts) | ${embedder.seconds.toFixed(1)} | ${Math.round(embedder.texts / embedder.seconds)} |`);
-    out(`| of which Chroma upsert (${vectors.upserted} vectors) | ${vectors.upsertSeconds.toFixed(1)} | ${Math.round(vectors.upserted / vectors.upsertSeconds)} |`);
-    out(`| of which Postgres: load, write documents, lock, mark (the rest) | ${postgresSeconds.toFixed(1)} | ${Math.round(objects / postgresSeconds)} |`);
+    // Two chunks are in flight (one embedded while Chroma stores the other's vectors), so the parts overlap: each
+    // is the time some chunk spent in it, and together they add up to more than the whole.
+    out(`| busy: builtin embedding (${embedder.texts} texts) | ${embedder.seconds.toFixed(1)} | ${Math.round(embedder.texts / embedder.seconds)} |`);
+    out(`| busy: Chroma upsert (${vectors.upserted} vectors) | ${vectors.upsertSeconds.toFixed(1)} | ${Math.round(vectors.upserted / vectors.upsertSeconds)} |`);
     out('');
     out('| scenario | req/s | p50 ms | p95 ms | p99 ms | errors | degraded | no hits |');
     out('|---|---:|---:|---:|---:|---:|---:|---:|');

@@ -23,6 +23,11 @@ export interface ReindexReport {
 
 /** Objects per indexing pass: one embedding batch and one upsert each. */
 const CHUNK = 500;
+/**
+ * Chunks of a tenant indexed at once: while Chroma stores one chunk's vectors (most of the time, in its own
+ * process), the next is written to Postgres and embedded.
+ */
+const IN_FLIGHT = 2;
 
 // Every indexed object of the transaction's tenant, plus documents whose object is gone (so they are removed).
 // The tenant filter is explicit as well as RLS's: the CLI runs as the owner, whom RLS may not bind.
@@ -57,14 +62,27 @@ export class Reindexer {
     onProgress?.(done, total);
     for (const [tenantId, refs] of work) {
       const reembed = force || (await this.indexer.prepareForCurrentEmbedder(tenantId));
-      for (let start = 0; start < refs.length; start += CHUNK) {
-        const outcome = await this.indexer.index(tenantId, refs.slice(start, start + CHUNK), { force: reembed });
-        report.written += outcome.written;
-        report.embedded += outcome.embedded;
-        report.removed += outcome.removed;
-        done += Math.min(CHUNK, refs.length - start);
-        onProgress?.(done, total);
-      }
+      const chunks = Array.from({ length: Math.ceil(refs.length / CHUNK) }, (_, index) => refs.slice(index * CHUNK, (index + 1) * CHUNK));
+      let next = 0;
+      let failure: { error: unknown } | undefined;
+      // After a failure no chunk starts, and the one still in flight finishes before the error is thrown.
+      const lane = async () => {
+        while (!failure && next < chunks.length) {
+          const chunk = chunks[next++]!;
+          try {
+            const outcome = await this.indexer.index(tenantId, chunk, { force: reembed });
+            report.written += outcome.written;
+            report.embedded += outcome.embedded;
+            report.removed += outcome.removed;
+            done += chunk.length;
+            onProgress?.(done, total);
+          } catch (error) {
+            failure ??= { error };
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+      if (failure) throw failure.error;
       this.logger.info({ tenant_id: tenantId, objects: refs.length }, 'tenant reindexed');
     }
     return report;

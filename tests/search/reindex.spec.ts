@@ -2,8 +2,9 @@ import { createLogger } from '../../src/platform/logging/logger';
 import { Reindexer } from '../../src/search/reindexer';
 import { createServices, type Services } from '../../src/services';
 import { callerFactory, type Caller } from '../factories';
-import { startFakeOllama, type FakeOllama } from '../fakes/ollama.fake';
+import { startFakeOllama, type FakeOllama, type OllamaBehaviour } from '../fakes/ollama.fake';
 import { emailFactory, ingest } from '../ingestion/factories';
+import { postRecords, recordFactory } from '../records/factories';
 import { createTestEnv, TEST_JWT_SECRET, type TestEnv } from '../setup/test-env';
 import { startTestWorker, type TestWorker } from '../setup/worker';
 import { chromaCount, searchDocuments, settled } from './helpers';
@@ -77,4 +78,35 @@ describe(`${Reindexer.name} (pebble reindex) after the embedder changes`, () => 
     expect(report).toMatchObject({ written: 0, embedded: 0 });
     expect(ollama.requests.length).toBe(before);
   });
+
+  it('indexes a tenant of several chunks; a failed chunk stops the run after the one in flight, and the next run finishes the rest once', async () => {
+    const big = await callerFactory(env, 'integration');
+    // 1,200 records and their 1,200 `record.upserted` events: five chunks of 500.
+    for (let call = 0; call < 2; call++) {
+      const records = Array.from({ length: 600 }, (_, n) => recordFactory({ kind: 'order', external_id: `SO-${call}-${n}`, title: `Order ${call}-${n}` }));
+      expect((await postRecords(env, big.access, { records })).statusCode).toBe(200);
+    }
+    const objects = 2_400;
+    const reindexer = new Reindexer(env.db, switched.indexer, logger);
+    const embedded = async () => (await searchDocuments(env, big.tenant.id)).filter((d) => d.embedded_hash === d.content_hash).length;
+
+    // The 13th embedding request fails (a chunk makes 8); every other one answers.
+    const answer: OllamaBehaviour = { answer: null };
+    ollama.respondWith(answer, ...Array<OllamaBehaviour>(11).fill(answer), { status: 500, error: 'model runner crashed' }, answer);
+    const progress: number[] = [];
+    await expect(reindexer.run({ tenantIds: [big.tenant.id], onProgress: (done) => progress.push(done) })).rejects.toThrow(/model runner crashed/);
+    // Nothing is left running behind the error, and no chunk started after it.
+    const requests = ollama.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(ollama.requests.length).toBe(requests);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    const partial = await embedded();
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(objects);
+
+    const report = await reindexer.run({ tenantIds: [big.tenant.id] });
+    expect(report).toMatchObject({ objects, embedded: objects - partial });
+    expect(await embedded()).toBe(objects);
+    expect(await chromaCount(env.config.CHROMA_URL!, big.tenant.id)).toBe(objects);
+  }, 120_000);
 });
