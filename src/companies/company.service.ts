@@ -5,7 +5,7 @@ import { notFound } from '../platform/errors/pebble-error';
 import { parseInput } from '../platform/validation/parse-input';
 import type { IndexQueue } from '../search/index-queue';
 import { Company } from './company.entity';
-import { isFreeMailDomain } from './free-mail';
+import { isFreeMailDomain } from './company-domains';
 
 /** Roles that may create companies, on GraphQL and REST alike. */
 export const COMPANY_WRITERS = ['admin', 'manager', 'integration'];

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { notifyCardsCreated } from '../cards/card.notifications';
 import type { Classification } from '../classification/classifier';
-import { isFreeMailDomain } from '../companies/free-mail';
+import { parentDomains } from '../companies/company-domains';
 import type { SearchRef } from '../search/search-ref';
 import { hashMessageId, normalizeMessageId } from './message-id';
 
@@ -230,7 +230,7 @@ async function lockThreads(client: PoolClient, hashes: string[]): Promise<void> 
 
 /** Companies of the tenant by domain, for every sender domain and its parents. */
 async function companiesByDomain(client: PoolClient, tenantId: string, addresses: string[]): Promise<Map<string, string>> {
-  const domains = [...new Set(addresses.flatMap(parentDomains))];
+  const domains = [...new Set(addresses.flatMap(senderDomains))];
   if (domains.length === 0) return new Map();
   const { rows } = await client.query<{ id: string; domain: string }>(
     'select id, domain from companies where tenant_id = $1 and domain = any($2::text[]) order by created_at desc',
@@ -241,23 +241,16 @@ async function companiesByDomain(client: PoolClient, tenantId: string, addresses
 }
 
 function companyFor(companies: Map<string, string>, address: string): string | null {
-  for (const domain of parentDomains(address)) {
+  for (const domain of senderDomains(address)) {
     const id = companies.get(domain);
     if (id) return id;
   }
   return null;
 }
 
-/**
- * `a@eu.acme.example` → `eu.acme.example`, `acme.example` (never the bare top-level domain). None of a free-mail
- * provider's: a company that holds such a domain from before it was refused still gets no one's cards by it.
- */
-function parentDomains(address: string): string[] {
-  const labels = address.slice(address.lastIndexOf('@') + 1).toLowerCase().replace(/\.$/, '').split('.');
-  return labels
-    .slice(0, -1)
-    .map((_, index) => labels.slice(index).join('.'))
-    .filter((domain) => !isFreeMailDomain(domain));
+/** `a@eu.acme.example` → `eu.acme.example`, `acme.example`: the domains of the sender's company. */
+function senderDomains(address: string): string[] {
+  return parentDomains(address.slice(address.lastIndexOf('@') + 1).toLowerCase().replace(/\.$/, ''));
 }
 
 function column(names: string[]): Row {

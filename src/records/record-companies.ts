@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
-import { canonicalJson, domainOf, parentDomains, type ParsedRecord } from './record-submission';
+import { parentDomains } from '../companies/company-domains';
+import { canonicalJson, domainOf, type ParsedRecord } from './record-submission';
 
 /** A valid record of a call, with its position in the request. */
 export interface IndexedRecord {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { isFreeMailDomain } from '../companies/free-mail';
+import { isFreeMailDomain } from '../companies/company-domains';
 import { RECORD_KINDS } from './business-record.entity';
 
 /** The size limits of one call and one record, from config. */
@@ -111,10 +111,4 @@ function hostOf(website: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** `eu.acme.example` → `eu.acme.example`, `acme.example` (never the bare top-level domain). */
-export function parentDomains(domain: string): string[] {
-  const labels = domain.split('.');
-  return labels.slice(0, -1).map((_, index) => labels.slice(index).join('.'));
 }
