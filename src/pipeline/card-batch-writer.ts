@@ -60,8 +60,14 @@ const THREAD_LOCK_CLASS = 0x7468;
  */
 export async function writeCards(client: PoolClient, tenantId: string, emails: PlannedEmail[]): Promise<WrittenCards> {
   const claimed = emails.filter((email) => email.claimed);
-  const referenced = (email: PlannedEmail) =>
-    [email.inReplyTo, ...[...email.referenceIds].reverse()].filter((id): id is string => typeof id === 'string' && normalizeMessageId(id) !== '').map(hashMessageId);
+  // The hashes of the Message-IDs each claimed email names, nearest first: hashed once, read four times below.
+  const namedBy = new Map(
+    claimed.map((email) => [
+      email,
+      [email.inReplyTo, ...[...email.referenceIds].reverse()].filter((id): id is string => typeof id === 'string' && normalizeMessageId(id) !== '').map(hashMessageId),
+    ]),
+  );
+  const referenced = (email: PlannedEmail) => namedBy.get(email)!;
   await lockThreads(client, claimed.flatMap((email) => [email.hash, ...referenced(email).slice(0, LOCKED_ANCESTORS)]));
 
   const lookupHashes = [...new Set([...claimed.flatMap(referenced), ...emails.filter((e) => !e.claimed).map((e) => e.hash)])];
